@@ -1,0 +1,65 @@
+"""Engine construction shared by all strategies: pool settings plus per-dialect set-up.
+
+SQLite gets a `sb_sleep_ms(ms)` function so that `/slow` spends real time inside the
+database call (as `pg_sleep` does on Postgres), WAL mode and a long busy timeout so
+concurrent writers wait instead of failing.  Server databases get an
+`application_name`, so the server's own views can tell this target's connections apart.
+"""
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .config import TargetConfig
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def _sleep_ms(ms: float) -> int:
+    time.sleep(ms / 1000)
+    return 0
+
+
+def _connect_args(config: TargetConfig) -> dict[str, Any]:
+    url = make_url(config.database_url)
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend == "sqlite":
+        args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+        if driver == "pysqlite":
+            args["check_same_thread"] = False
+        return args
+    if backend == "postgresql" and driver == "asyncpg":
+        return {"server_settings": {"application_name": config.application_name}}
+    if backend == "postgresql":
+        return {"application_name": config.application_name}
+    return {}
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("sb_sleep_ms", 1, _sleep_ms)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def engine_options(config: TargetConfig) -> dict[str, Any]:
+    return {**config.pool.engine_kwargs(), "connect_args": _connect_args(config)}
+
+
+def make_sync_engine(config: TargetConfig) -> Engine:
+    engine = create_engine(config.database_url, **engine_options(config))
+    _prepare_sqlite(engine)
+    return engine
+
+
+def make_async_engine(config: TargetConfig) -> AsyncEngine:
+    engine = create_async_engine(config.database_url, **engine_options(config))
+    _prepare_sqlite(engine.sync_engine)
+    return engine

@@ -1,0 +1,76 @@
+"""The route contract, bound to one strategy's session dependency and route style.
+
+Each operation in `operations.py` becomes an endpoint whose signature is the
+operation's own parameters plus `db` from the strategy's dependency.  The style decides
+what the endpoint is, which is exactly what the strategies differ in:
+
+- `SYNC_IN_ASYNC`: `async def` calling the sync session on the event loop;
+- `THREADPOOL`: plain `def`, so FastAPI runs it in its threadpool;
+- `ASYNC`: `async def` awaiting an `AsyncSession`.
+
+The dependency runs with `scope="function"`: its commit finishes before the response
+is sent (with the default request scope, FastAPI answers first and commits after).
+"""
+
+import enum
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, get_type_hints
+
+from fastapi import APIRouter, Depends
+
+from . import operations as ops
+
+
+class RouteStyle(enum.Enum):
+    SYNC_IN_ASYNC = "async def + sync Session"
+    THREADPOOL = "def + sync Session"
+    ASYNC = "async def + AsyncSession"
+
+
+def _endpoint(op: Callable[..., Any], style: RouteStyle, dependency: Callable[..., Any]) -> Any:
+    hints = get_type_hints(op, include_extras=True)
+    op_params = list(inspect.signature(op).parameters.values())[1:]  # drop the session
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in op_params]
+    db_param = inspect.Parameter(
+        "db",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[Any, Depends(dependency, scope="function")],
+    )
+
+    if style is RouteStyle.THREADPOOL:
+
+        def endpoint(db: Any, **kwargs: Any) -> Any:
+            return op(db, **kwargs)
+
+    elif style is RouteStyle.SYNC_IN_ASYNC:
+
+        async def endpoint(db: Any, **kwargs: Any) -> Any:
+            return op(db, **kwargs)
+
+    else:
+
+        async def endpoint(db: Any, **kwargs: Any) -> Any:
+            return await db.run_sync(op, **kwargs)
+
+    endpoint.__name__ = op.__name__
+    endpoint.__signature__ = inspect.Signature([*params, db_param])  # type: ignore[attr-defined]
+    return endpoint
+
+
+def build_router(dependency: Callable[..., Any], style: RouteStyle) -> APIRouter:
+    router = APIRouter()
+
+    def add(method: str, path: str, op: Callable[..., Any]) -> None:
+        router.add_api_route(path, _endpoint(op, style, dependency), methods=[method])
+
+    add("GET", "/items/{item_id}", ops.read_item)
+    add("GET", "/items", ops.list_items)
+    add("POST", "/items", ops.create_item)
+    add("POST", "/transfer", ops.transfer)
+    add("GET", "/slow", ops.slow)
+    add("GET", "/fail", ops.fail)
+    return router
+
+
+__all__ = ["RouteStyle", "build_router"]
