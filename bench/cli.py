@@ -1,0 +1,173 @@
+"""The `sessionbench` command line: thin; each command hands off to a module."""
+
+import re
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+from rich.console import Console
+
+from sessionbench.registry import UnknownNameError
+from sessionbench.reports.terminal import print_summary
+from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
+from sessionbench.targets.config import PoolSettings
+from sessionbench.targets.pools import POOLS
+from sessionbench.targets.registry import strategies
+
+from . import listing
+from .databases.catalogue import DATABASES, ProvisionOptions
+from .errors import ExitCode, SessionbenchError, UsageError
+from .matrix import Cell, expand
+from .results import CellResult, RunResult, SkippedDatabase
+from .runner import RunEvents, RunPlan, execute
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Benchmark and diagnose how FastAPI apps use SQLAlchemy sessions.",
+)
+console = Console()
+stderr = Console(stderr=True)
+
+MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
+MAX_USERS = 1000
+DEFAULT_DURATION = "10s"
+
+
+def parse_duration(text: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text)
+    if not match:
+        raise UsageError(f"invalid duration {text!r}: use e.g. 10s, 1.5m, 500ms")
+    value = float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+    if not MIN_DURATION_S <= value <= MAX_DURATION_S:
+        raise UsageError(
+            f"duration {text!r} out of range: {MIN_DURATION_S:.0f} s to {MAX_DURATION_S:.0f} s"
+        )
+    return value
+
+
+def _custom_pool(base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None) -> PoolSettings:
+    changes = {
+        k: v
+        for k, v in {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout}.items()
+        if v is not None
+    }
+    if not changes:
+        return base
+    label = ",".join(f"{k}={v}" for k, v in changes.items())
+    return base.model_copy(update={**changes, "name": f"{base.name}[{label}]"})
+
+
+def _print_started(index: int, total: int, cell: Cell) -> None:
+    console.print(
+        f"[bold][{index}/{total}][/bold] {cell.id}: {cell.duration_s:.0f} s with {cell.users} users",
+        highlight=False,
+    )
+
+
+def _print_finished(result: CellResult) -> None:
+    if result.load is None:
+        console.print(f"    [red]error:[/red] {result.error}", highlight=False)
+        return
+    load = result.load
+    console.print(
+        f"    {load.requests_per_s:,.0f} req/s, p99 {load.p99_ms:.0f} ms, "
+        f"{load.failures} errors ({result.wall_s:.0f} s)",
+        highlight=False,
+    )
+
+
+def _print_skipped(skipped: SkippedDatabase) -> None:
+    stderr.print(f"[yellow]{skipped.reason}[/yellow]", highlight=False)
+
+
+def exit_code_for(result: RunResult) -> ExitCode:
+    if any(cell.status == "error" for cell in result.cells):
+        return ExitCode.CHECK_FAILED
+    if result.skipped:
+        return ExitCode.INFRASTRUCTURE
+    return ExitCode.OK
+
+
+@app.command()
+def run(
+    strategy: Annotated[list[str] | None, typer.Option("--strategy", "-s", help="strategy (repeatable); default: all core strategies")] = None,
+    db: Annotated[list[str] | None, typer.Option("--db", "-d", help="database (repeatable); default: sqlite")] = None,
+    pool: Annotated[list[str] | None, typer.Option("--pool", "-p", help="pool variant (repeatable); default: default")] = None,
+    scenario: Annotated[list[str] | None, typer.Option("--scenario", help="scenario (repeatable); default: mixed")] = None,
+    duration: Annotated[str, typer.Option(help="load time per cell, e.g. 10s, 1m")] = DEFAULT_DURATION,
+    users: Annotated[int | None, typer.Option(help="concurrent users; default: the scenario's")] = None,
+    pool_size: Annotated[int | None, typer.Option(help="override pool_size of the chosen variants")] = None,
+    max_overflow: Annotated[int | None, typer.Option(help="override max_overflow")] = None,
+    pool_timeout: Annotated[float | None, typer.Option(help="override pool_timeout (s)")] = None,
+    async_driver: Annotated[str | None, typer.Option(help="Postgres async driver: asyncpg (default) or psycopg")] = None,
+    postgres_url: Annotated[str | None, typer.Option(help="use this Postgres server (else SESSIONBENCH_POSTGRES_URL, testcontainers, local binaries)")] = None,
+    output: Annotated[Path | None, typer.Option(help="directory for results.json and raw artefacts")] = None,
+) -> None:
+    """Run the matrix and print a summary; results.json is written after every cell."""
+    if users is not None and not 1 <= users <= MAX_USERS:
+        raise UsageError(f"--users must be between 1 and {MAX_USERS}, got {users}")
+    if pool_size is not None and pool_size < 1:
+        raise UsageError(f"--pool-size must be at least 1, got {pool_size}")
+    registry = strategies()
+    scenarios = load_scenarios()
+    chosen_strategies = [registry.get(n) for n in strategy] if strategy else [s for s in registry if "core" in s.tags]
+    cells = expand(
+        chosen_strategies,
+        [DATABASES.get(n) for n in db or ["sqlite"]],
+        [_custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout) for n in pool or ["default"]],
+        [scenarios.get(n) for n in scenario or ["mixed"]],
+        duration_s=parse_duration(duration),
+        users=users,
+        async_driver=async_driver,
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    plan = RunPlan(
+        cells=cells,
+        output_dir=output or Path("sessionbench-results") / stamp,
+        provision=ProvisionOptions(postgres_url=postgres_url),
+    )
+    result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
+    print_summary(result, console)
+    console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
+    raise typer.Exit(exit_code_for(result))
+
+
+@app.command("list")
+def list_catalogue() -> None:
+    """List the strategies, databases, pool variants and scenarios sessionbench knows."""
+    listing.print_catalogue(console)
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into the same clean unwinding as Ctrl-C: children stopped, results kept.
+    raise KeyboardInterrupt
+
+
+def fail(message: str, code: int) -> None:
+    """Bad input or missing infrastructure: one line on stderr, never a traceback."""
+    print(f"sessionbench: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = app(standalone_mode=False)
+    except (SessionbenchError, UnknownNameError, ScenarioFileError) as exc:
+        fail(str(exc), getattr(exc, "exit_code", ExitCode.USAGE))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except TyperException as exc:  # click's usage errors, re-exported by typer
+        fail(getattr(exc, "format_message", exc.__str__)(), ExitCode.USAGE)
+    except (typer.Abort, KeyboardInterrupt):
+        print("sessionbench: interrupted; results measured so far are kept", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -1,0 +1,50 @@
+"""The database kinds a run can use, and how each is provisioned."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessionbench.registry import Registry
+
+from ..processes import ChildProcesses
+from .base import DatabaseServer
+from .postgres import open_postgres
+from .sqlite import open_sqlite
+
+
+@dataclass(frozen=True)
+class DatabaseKind:
+    name: str
+    backend: str  # SQLAlchemy backend name
+    description: str
+
+
+DATABASES: Registry[DatabaseKind] = Registry("database")
+DATABASES.add(
+    DatabaseKind("sqlite", "sqlite", "embedded default: a SQLite file per cell (pysqlite / aiosqlite)")
+)
+DATABASES.add(
+    DatabaseKind(
+        "postgres",
+        "postgresql",
+        "Postgres from --postgres-url, testcontainers or local binaries (psycopg / asyncpg, psycopg)",
+    )
+)
+
+
+@dataclass(frozen=True)
+class ProvisionOptions:
+    postgres_url: str | None = None
+
+
+@contextmanager
+def open_database(
+    name: str, options: ProvisionOptions, children: ChildProcesses, workdir: Path
+) -> Iterator[DatabaseServer]:
+    if name == "sqlite":
+        with open_sqlite(workdir) as sqlite_server:
+            yield sqlite_server
+    else:
+        with open_postgres(options.postgres_url, children, workdir) as postgres_server:
+            yield postgres_server

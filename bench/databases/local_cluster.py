@@ -1,0 +1,105 @@
+"""A throwaway Postgres cluster from local server binaries, in a temp dir.
+
+Postgres refuses to run as root, so when the harness is root the cluster belongs to
+an unprivileged user (`postgres` if it exists, else `nobody`).  The server listens on
+127.0.0.1 on a free port with its socket inside the temp dir, and is stopped and
+removed on every exit path.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import URL
+
+from ..processes import ChildProcesses, tail
+from ..server import free_port
+
+READY_TIMEOUT_S = 30.0
+
+
+class LocalClusterUnavailable(Exception):
+    pass
+
+
+def _version_key(bindir: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in Path(bindir).parent.name.split(".") if part.isdigit())
+
+
+def find_bindir() -> Path:
+    installed = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    on_path = shutil.which("initdb")
+    for path in [*installed, *([os.path.dirname(on_path)] if on_path else [])]:
+        if (Path(path) / "initdb").exists() and (Path(path) / "postgres").exists():
+            return Path(path)
+    raise LocalClusterUnavailable("no initdb/postgres binaries found")
+
+
+def _cluster_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise LocalClusterUnavailable("running as root and no unprivileged user to own the cluster")
+
+
+@contextmanager
+def local_cluster(children: ChildProcesses, workdir: Path) -> Iterator[URL]:
+    bindir = find_bindir()
+    user = _cluster_user()
+    # Not inside the run's workdir: the cluster's owner must be able to reach it.
+    root = Path(tempfile.mkdtemp(prefix="sessionbench-pg-"))
+    try:
+        if user is not None:
+            shutil.chown(root, user)
+        data = root / "data"
+        init = subprocess.run(
+            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+             "-E", "UTF8", "--no-sync"],
+            user=user, cwd=root, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if init.returncode != 0:
+            raise LocalClusterUnavailable(f"initdb failed: {init.stderr.strip()[-200:]}")
+        port = free_port()
+        log_path = workdir / "postgres.log"
+        proc = children.spawn(
+            [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
+             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "max_connections=300"],
+            log_path=log_path, user=user, cwd=root,
+        )  # fmt: skip
+        try:
+            url = URL.create("postgresql", username="postgres", host="127.0.0.1", port=port,
+                             database="postgres")  # fmt: skip
+            _wait_ready(url, proc, log_path)
+            yield url
+        finally:
+            children.stop(proc, grace_s=10.0)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_ready(url: URL, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    conninfo = url.render_as_string(hide_password=False)
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LocalClusterUnavailable(f"postgres exited: {tail(log_path, 2)}")
+        try:
+            psycopg.connect(conninfo, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            time.sleep(0.2)
+    raise LocalClusterUnavailable(f"postgres not ready after {READY_TIMEOUT_S:.0f} s")

@@ -1,0 +1,98 @@
+"""Postgres: a server found through a URL, testcontainers or local server binaries.
+
+The order is the user's explicit choice first (`--postgres-url` or
+SESSIONBENCH_POSTGRES_URL), then a container when a Docker engine answers, then a
+throwaway cluster from local binaries; when none works the database is skipped with one
+line giving each provider's reason.
+"""
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import URL
+
+from ..errors import InfrastructureError
+from ..processes import ChildProcesses
+from ..urls import mask, parse_url, with_driver
+from .base import DatabaseUnavailable, ProviderAttempts, first_line
+from .containers import DockerUnavailable, postgres_container
+from .local_cluster import LocalClusterUnavailable, local_cluster
+
+URL_ENV = "SESSIONBENCH_POSTGRES_URL"
+CONNECT_TIMEOUT_S = 5
+
+
+def _conninfo(url: URL) -> str:
+    return with_driver(url, "psycopg").set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+
+
+class PostgresServer:
+    backend = "postgresql"
+
+    def __init__(self, admin_url: URL, description: str) -> None:
+        self.admin_url = admin_url
+        self.description = description
+        try:
+            with psycopg.connect(_conninfo(admin_url), connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable(
+                f"postgres skipped: cannot connect at {mask(admin_url)}: {first_line(exc)}"
+            ) from None
+        self.server_version = str(row[0]) if row else "unknown"
+
+    def _admin(self, statement: sql.Composable) -> None:
+        with psycopg.connect(
+            _conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as conn:
+            conn.execute(statement)
+
+    @contextmanager
+    def fresh_database(self, cell_id: str) -> Iterator[URL]:
+        name = f"sessionbench_{secrets.token_hex(4)}"
+        try:
+            self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.Error as exc:
+            raise InfrastructureError(
+                f"cannot create a database on {mask(self.admin_url)} "
+                f"(the user needs CREATEDB): {first_line(exc)}"
+            ) from None
+        try:
+            yield self.admin_url.set(database=name)
+        finally:
+            self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def open_postgres(
+    url: str | None, children: ChildProcesses, workdir: Path
+) -> Iterator[PostgresServer]:
+    url = url or os.environ.get(URL_ENV)
+    if url:
+        parsed = parse_url(url)
+        yield PostgresServer(parsed, f"Postgres at {mask(parsed)}")
+        return
+    attempts = ProviderAttempts()
+    with ExitStack() as stack:
+        server: PostgresServer | None = None
+        try:
+            admin_url = stack.enter_context(postgres_container())
+            server = PostgresServer(admin_url, "Postgres in a testcontainers container")
+        except DockerUnavailable as exc:
+            attempts.note("testcontainers", str(exc))
+        if server is None:
+            try:
+                admin_url = stack.enter_context(local_cluster(children, workdir))
+                server = PostgresServer(admin_url, "throwaway local Postgres cluster")
+            except LocalClusterUnavailable as exc:
+                attempts.note("local binaries", str(exc))
+        if server is None:
+            raise attempts.unavailable("postgres")
+        yield server

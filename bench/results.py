@@ -1,0 +1,116 @@
+"""The result schema written to `results.json`, versioned separately from the package.
+
+Format history (bump SCHEMA_VERSION and add a line for every change):
+  1 - first version: environment fingerprint, cells with load results and histograms.
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sessionbench.targets.config import PoolSettings
+
+SCHEMA_VERSION = 1
+
+
+class Environment(BaseModel):
+    """What must match before two results are compared."""
+
+    python: str
+    platform: str
+    cpu_count: int
+    sessionbench: str
+    git_commit: str | None
+    packages: dict[str, str]  # distribution -> version (fastapi, sqlalchemy, drivers, ...)
+    database_servers: dict[str, str] = Field(default_factory=dict)  # database -> version
+
+
+class CellConfig(BaseModel):
+    id: str
+    strategy: str
+    database: str
+    driver: str
+    database_url: str  # masked: never holds a password
+    pool: PoolSettings
+    scenario: str
+    users: int
+    duration_s: float
+    tasks: dict[str, int]
+    slow_ms: int
+
+
+class RouteStats(BaseModel):
+    method: str
+    name: str
+    requests: int
+    failures: int
+    requests_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    # Locust's raw histogram: response time (ms, rounded as Locust rounds) -> count.
+    histogram_ms: dict[int, int]
+
+
+class FailureKind(BaseModel):
+    method: str
+    name: str
+    error: str
+    occurrences: int
+
+
+class LoadResult(BaseModel):
+    latency_model: Literal["closed"] = "closed"  # Locust users wait for each answer
+    duration_s: float
+    requests: int
+    failures: int
+    requests_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    routes: list[RouteStats]
+    failures_by_kind: list[FailureKind]
+    generator_cpu_percent: float  # of one core, averaged over the run
+    generator_saturated: bool
+
+
+class DatabaseChecks(BaseModel):
+    """Read from the database after the target has stopped."""
+
+    failed_writes_committed: int  # rows GET /fail wrote; > 0 means no rollback
+
+
+class CellResult(BaseModel):
+    config: CellConfig
+    status: Literal["ok", "error"]
+    error: str | None = None
+    load: LoadResult | None = None
+    checks: DatabaseChecks | None = None
+    started_at: datetime
+    wall_s: float
+
+
+class SkippedDatabase(BaseModel):
+    database: str
+    reason: str
+
+
+class RunResult(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    started_at: datetime
+    finished_at: datetime | None = None
+    command: list[str]
+    environment: Environment
+    cells: list[CellResult] = Field(default_factory=list)
+    skipped: list[SkippedDatabase] = Field(default_factory=list)
+    interrupted: bool = False
+
+    def write(self, path: Path) -> None:
+        """Atomic: a reader never sees half a file, even if the run is killed mid-write."""
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(self.model_dump_json(indent=2))
+        tmp.replace(path)

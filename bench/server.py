@@ -1,0 +1,69 @@
+"""Running one target app under uvicorn in its own process on 127.0.0.1."""
+
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from sessionbench.targets.config import TargetConfig
+
+from .errors import CellError
+from .processes import ChildProcesses, tail
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class RunningTarget:
+    base_url: str
+    pid: int
+    log_path: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_argv(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
+
+
+def _wait_ready(base_url: str, proc_poll: Callable[[], int | None], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if proc_poll() is not None:
+                raise CellError(f"target exited during start-up: {tail(log_path, 3)}")
+            try:
+                if client.get(f"{base_url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise CellError(f"target not ready after {READY_TIMEOUT_S:.0f} s: {tail(log_path, 3)}")
+
+
+@contextmanager
+def running_target(
+    config: TargetConfig, children: ChildProcesses, workdir: Path
+) -> Iterator[RunningTarget]:
+    port = free_port()
+    log_path = workdir / "target.log"
+    proc = children.spawn(uvicorn_argv(port), log_path=log_path, env=config.to_env())
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base_url, proc.poll, log_path)
+        yield RunningTarget(base_url=base_url, pid=proc.pid, log_path=log_path)
+    finally:
+        children.stop(proc)

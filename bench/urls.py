@@ -1,0 +1,53 @@
+"""Database URL handling: parsing user input, choosing drivers, masking passwords."""
+
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import UsageError
+
+# Drivers per backend and API flavour; the first is the default.
+DRIVERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sqlite": {"sync": ("pysqlite",), "async": ("aiosqlite",)},
+    "postgresql": {"sync": ("psycopg",), "async": ("asyncpg", "psycopg")},
+}
+
+
+def parse_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise UsageError(f"malformed database URL: {mask(raw)}") from None
+    if url.get_backend_name() not in DRIVERS:
+        raise UsageError(
+            f"unsupported database in URL {mask(raw)}; supported: {', '.join(DRIVERS)}"
+        )
+    return url
+
+
+def with_driver(url: URL, driver: str) -> URL:
+    backend = url.get_backend_name()
+    known = {d for flavour in DRIVERS[backend].values() for d in flavour}
+    if driver not in known:
+        raise UsageError(f"unknown driver {driver!r} for {backend}; valid: {', '.join(sorted(known))}")
+    return url.set(drivername=f"{backend}+{driver}")
+
+
+def driver_for(backend: str, api: str, preferred: str | None = None) -> str:
+    choices = DRIVERS[backend][api]
+    if preferred is None or api == "sync":
+        return choices[0]
+    if preferred not in choices:
+        raise UsageError(
+            f"unknown async driver {preferred!r} for {backend}; valid: {', '.join(choices)}"
+        )
+    return preferred
+
+
+def mask(url: URL | str) -> str:
+    """The URL as it may be printed or stored: never with its password."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except ArgumentError:
+            return "<unparseable URL>"
+    return url.render_as_string(hide_password=True)

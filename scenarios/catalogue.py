@@ -1,0 +1,67 @@
+"""Scenario definitions loaded from `scenarios.toml` (data, not code)."""
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sessionbench.registry import Registry
+
+CATALOGUE_FILE = Path(__file__).with_name("scenarios.toml")
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+ENV_VAR = "SESSIONBENCH_SCENARIO"
+ROUTES = ("read", "list", "write", "transfer", "slow", "fail", "health")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    users: int
+    tasks: dict[str, int]
+    slow_ms: int = 0
+
+    def to_env(self) -> dict[str, str]:
+        return {ENV_VAR: json.dumps(asdict(self))}
+
+
+class ScenarioFileError(ValueError):
+    pass
+
+
+def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
+    tasks = table.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        raise ScenarioFileError(f"scenario {name!r}: 'tasks' must be a non-empty table")
+    unknown = sorted(set(tasks) - set(ROUTES))
+    if unknown:
+        raise ScenarioFileError(
+            f"scenario {name!r}: unknown route(s) {', '.join(unknown)}; valid: {', '.join(ROUTES)}"
+        )
+    if not all(isinstance(w, int) and w > 0 for w in tasks.values()):
+        raise ScenarioFileError(f"scenario {name!r}: task weights must be positive integers")
+    users, slow_ms = table.get("users", 16), table.get("slow_ms", 0)
+    if not isinstance(users, int) or users < 1:
+        raise ScenarioFileError(f"scenario {name!r}: 'users' must be a positive integer")
+    if not isinstance(slow_ms, int) or slow_ms < 0:
+        raise ScenarioFileError(f"scenario {name!r}: 'slow_ms' must be a non-negative integer")
+    return Scenario(
+        name=name,
+        description=str(table.get("description", "")),
+        users=users,
+        tasks=dict(tasks),
+        slow_ms=slow_ms,
+    )
+
+
+def load_scenarios(path: Path = CATALOGUE_FILE) -> Registry[Scenario]:
+    registry: Registry[Scenario] = Registry("scenario")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioFileError(f"cannot read scenario file {path}: {exc}") from None
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ScenarioFileError(f"scenario {name!r}: expected a table")
+        registry.add(parse_scenario(name, table))
+    return registry
