@@ -53,7 +53,9 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def _custom_pool(base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None) -> PoolSettings:
+def _custom_pool(
+    base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None
+) -> PoolSettings:
     changes = {
         k: v
         for k, v in {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout}.items()
@@ -98,18 +100,45 @@ def exit_code_for(result: RunResult) -> ExitCode:
 
 @app.command()
 def run(
-    strategy: Annotated[list[str] | None, typer.Option("--strategy", "-s", help="strategy (repeatable); default: all core strategies")] = None,
-    db: Annotated[list[str] | None, typer.Option("--db", "-d", help="database (repeatable); default: sqlite")] = None,
-    pool: Annotated[list[str] | None, typer.Option("--pool", "-p", help="pool variant (repeatable); default: default")] = None,
-    scenario: Annotated[list[str] | None, typer.Option("--scenario", help="scenario (repeatable); default: mixed")] = None,
-    duration: Annotated[str, typer.Option(help="load time per cell, e.g. 10s, 1m")] = DEFAULT_DURATION,
-    users: Annotated[int | None, typer.Option(help="concurrent users; default: the scenario's")] = None,
-    pool_size: Annotated[int | None, typer.Option(help="override pool_size of the chosen variants")] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strategy", "-s", help="strategy (repeatable); default: all core strategies"
+        ),
+    ] = None,
+    db: Annotated[
+        list[str] | None, typer.Option("--db", "-d", help="database (repeatable); default: sqlite")
+    ] = None,
+    pool: Annotated[
+        list[str] | None,
+        typer.Option("--pool", "-p", help="pool variant (repeatable); default: default"),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", help="scenario (repeatable); default: mixed")
+    ] = None,
+    duration: Annotated[
+        str, typer.Option(help="load time per cell, e.g. 10s, 1m")
+    ] = DEFAULT_DURATION,
+    users: Annotated[
+        int | None, typer.Option(help="concurrent users; default: the scenario's")
+    ] = None,
+    pool_size: Annotated[
+        int | None, typer.Option(help="override pool_size of the chosen variants")
+    ] = None,
     max_overflow: Annotated[int | None, typer.Option(help="override max_overflow")] = None,
     pool_timeout: Annotated[float | None, typer.Option(help="override pool_timeout (s)")] = None,
-    async_driver: Annotated[str | None, typer.Option(help="Postgres async driver: asyncpg (default) or psycopg")] = None,
-    postgres_url: Annotated[str | None, typer.Option(help="use this Postgres server (else SESSIONBENCH_POSTGRES_URL, testcontainers, local binaries)")] = None,
-    output: Annotated[Path | None, typer.Option(help="directory for results.json and raw artefacts")] = None,
+    async_driver: Annotated[
+        str | None, typer.Option(help="Postgres async driver: asyncpg (default) or psycopg")
+    ] = None,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            help="use this Postgres server (else SESSIONBENCH_POSTGRES_URL, testcontainers, local binaries)"
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="directory for results.json and raw artefacts")
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -118,11 +147,18 @@ def run(
         raise UsageError(f"--pool-size must be at least 1, got {pool_size}")
     registry = strategies()
     scenarios = load_scenarios()
-    chosen_strategies = [registry.get(n) for n in strategy] if strategy else [s for s in registry if "core" in s.tags]
+    chosen_strategies = (
+        [registry.get(n) for n in strategy]
+        if strategy
+        else [s for s in registry if "core" in s.tags]
+    )
     cells = expand(
         chosen_strategies,
         [DATABASES.get(n) for n in db or ["sqlite"]],
-        [_custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout) for n in pool or ["default"]],
+        [
+            _custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout)
+            for n in pool or ["default"]
+        ],
         [scenarios.get(n) for n in scenario or ["mixed"]],
         duration_s=parse_duration(duration),
         users=users,

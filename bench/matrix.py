@@ -24,7 +24,12 @@ class Cell:
     @property
     def id(self) -> str:
         return "/".join(
-            [self.strategy.name, f"{self.database.name}+{self.driver}", self.pool.name, self.scenario.name]
+            [
+                self.strategy.name,
+                f"{self.database.name}+{self.driver}",
+                self.pool.name,
+                self.scenario.name,
+            ]
         )
 
     @property

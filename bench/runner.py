@@ -62,7 +62,9 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
     )
 
 
-def run_cell(cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path) -> CellResult:
+def run_cell(
+    cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path
+) -> CellResult:
     started, clock = datetime.now(UTC), time.monotonic()
     config = _cell_config(cell, "")
     try:
@@ -77,7 +79,9 @@ def run_cell(cell: Cell, server: DatabaseServer, children: ChildProcesses, celld
                 application_name=f"sessionbench-{cell.strategy.name}"[:63],
             )
             with running_target(target, children, celldir) as running:
-                load = drive(running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir)
+                load = drive(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir
+                )
             checks = check_database(url)
     except (CellError, InfrastructureError) as exc:
         return CellResult(

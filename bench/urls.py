@@ -28,7 +28,9 @@ def with_driver(url: URL, driver: str) -> URL:
     backend = url.get_backend_name()
     known = {d for flavour in DRIVERS[backend].values() for d in flavour}
     if driver not in known:
-        raise UsageError(f"unknown driver {driver!r} for {backend}; valid: {', '.join(sorted(known))}")
+        raise UsageError(
+            f"unknown driver {driver!r} for {backend}; valid: {', '.join(sorted(known))}"
+        )
     return url.set(drivername=f"{backend}+{driver}")
 
 

@@ -34,7 +34,9 @@ def build_app(config: TargetConfig) -> FastAPI:
         finally:
             await scoped.remove()
 
-    return create_app(config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose)
+    return create_app(
+        config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose
+    )
 
 
 STRATEGY = register(

@@ -17,7 +17,9 @@ from .sessions import async_session_dependency
 def build_app(config: TargetConfig) -> FastAPI:
     engine = make_async_engine(config)
     get_session = async_session_dependency(async_sessionmaker(engine, expire_on_commit=False))
-    return create_app(config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose)
+    return create_app(
+        config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose
+    )
 
 
 STRATEGY = register(

@@ -1,8 +1,8 @@
 """Engine construction shared by all strategies: pool settings plus per-dialect set-up.
 
 SQLite gets a `sb_sleep_ms(ms)` function so that `/slow` spends real time inside the
-database call (as `pg_sleep` does on Postgres), WAL mode and a long busy timeout so
-concurrent writers wait instead of failing.  Server databases get an
+database call (as `pg_sleep` does on Postgres) and WAL mode so readers do not wait for
+writers; the busy timeout stays at the driver's default (5 s), as in users' apps.  Server databases get an
 `application_name`, so the server's own views can tell this target's connections apart.
 """
 
@@ -14,9 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .config import TargetConfig
 
-SQLITE_BUSY_TIMEOUT_S = 30
-
-
 def _sleep_ms(ms: float) -> int:
     time.sleep(ms / 1000)
     return 0
@@ -26,10 +23,8 @@ def _connect_args(config: TargetConfig) -> dict[str, Any]:
     url = make_url(config.database_url)
     backend, driver = url.get_backend_name(), url.get_driver_name()
     if backend == "sqlite":
-        args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
-        if driver == "pysqlite":
-            args["check_same_thread"] = False
-        return args
+        # Pooled connections move between threads (threadpool, aiosqlite's workers).
+        return {"check_same_thread": False} if driver == "pysqlite" else {}
     if backend == "postgresql" and driver == "asyncpg":
         return {"server_settings": {"application_name": config.application_name}}
     if backend == "postgresql":

@@ -53,9 +53,7 @@ def transfer(db: Session, payload: TransferIn) -> dict[str, object]:
     for item_id, delta in sorted(
         [(payload.source, -payload.amount), (payload.target, payload.amount)]
     ):
-        result = db.execute(
-            update(Item).where(Item.id == item_id).values(value=Item.value + delta)
-        )
+        result = db.execute(update(Item).where(Item.id == item_id).values(value=Item.value + delta))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise HTTPException(status_code=404, detail=f"item {item_id} not found")
     return {"source": payload.source, "target": payload.target, "amount": payload.amount}

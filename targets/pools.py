@@ -6,7 +6,9 @@ from .config import PoolSettings
 
 POOLS: Registry[PoolSettings] = Registry("pool variant")
 
-POOLS.add(PoolSettings(name="default", description="SQLAlchemy defaults: 5 + 10 overflow, 30 s timeout"))
+POOLS.add(
+    PoolSettings(name="default", description="SQLAlchemy defaults: 5 + 10 overflow, 30 s timeout")
+)
 POOLS.add(
     PoolSettings(
         name="small",
@@ -32,6 +34,12 @@ POOLS.add(
         max_overflow=30,
     )
 )
-POOLS.add(PoolSettings(name="null", description="NullPool: a new connection per checkout", poolclass="null"))
-POOLS.add(PoolSettings(name="pre-ping", description="defaults + pool_pre_ping=True", pool_pre_ping=True))
+POOLS.add(
+    PoolSettings(
+        name="null", description="NullPool: a new connection per checkout", poolclass="null"
+    )
+)
+POOLS.add(
+    PoolSettings(name="pre-ping", description="defaults + pool_pre_ping=True", pool_pre_ping=True)
+)
 POOLS.add(PoolSettings(name="recycle", description="defaults + pool_recycle=5 s", pool_recycle=5))

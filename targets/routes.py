@@ -10,6 +10,7 @@ what the endpoint is, which is exactly what the strategies differ in:
 
 The dependency runs with `scope="function"`: its commit finishes before the response
 is sent (with the default request scope, FastAPI answers first and commits after).
+With `commit_in_route`, the endpoint commits itself, as tutorials' `get_db` users do.
 """
 
 import enum
@@ -28,7 +29,9 @@ class RouteStyle(enum.Enum):
     ASYNC = "async def + AsyncSession"
 
 
-def _endpoint(op: Callable[..., Any], style: RouteStyle, dependency: Callable[..., Any]) -> Any:
+def _endpoint(
+    op: Callable[..., Any], style: RouteStyle, dependency: Callable[..., Any], commit_in_route: bool
+) -> Any:
     hints = get_type_hints(op, include_extras=True)
     op_params = list(inspect.signature(op).parameters.values())[1:]  # drop the session
     params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in op_params]
@@ -41,28 +44,41 @@ def _endpoint(op: Callable[..., Any], style: RouteStyle, dependency: Callable[..
     if style is RouteStyle.THREADPOOL:
 
         def endpoint(db: Any, **kwargs: Any) -> Any:
-            return op(db, **kwargs)
+            result = op(db, **kwargs)
+            if commit_in_route:
+                db.commit()
+            return result
 
     elif style is RouteStyle.SYNC_IN_ASYNC:
 
         async def endpoint(db: Any, **kwargs: Any) -> Any:
-            return op(db, **kwargs)
+            result = op(db, **kwargs)
+            if commit_in_route:
+                db.commit()
+            return result
 
     else:
 
         async def endpoint(db: Any, **kwargs: Any) -> Any:
-            return await db.run_sync(op, **kwargs)
+            result = await db.run_sync(op, **kwargs)
+            if commit_in_route:
+                await db.commit()
+            return result
 
     endpoint.__name__ = op.__name__
     endpoint.__signature__ = inspect.Signature([*params, db_param])  # type: ignore[attr-defined]
     return endpoint
 
 
-def build_router(dependency: Callable[..., Any], style: RouteStyle) -> APIRouter:
+def build_router(
+    dependency: Callable[..., Any], style: RouteStyle, *, commit_in_route: bool = False
+) -> APIRouter:
     router = APIRouter()
 
     def add(method: str, path: str, op: Callable[..., Any]) -> None:
-        router.add_api_route(path, _endpoint(op, style, dependency), methods=[method])
+        router.add_api_route(
+            path, _endpoint(op, style, dependency, commit_in_route), methods=[method]
+        )
 
     add("GET", "/items/{item_id}", ops.read_item)
     add("GET", "/items", ops.list_items)

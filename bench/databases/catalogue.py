@@ -22,7 +22,9 @@ class DatabaseKind:
 
 DATABASES: Registry[DatabaseKind] = Registry("database")
 DATABASES.add(
-    DatabaseKind("sqlite", "sqlite", "embedded default: a SQLite file per cell (pysqlite / aiosqlite)")
+    DatabaseKind(
+        "sqlite", "sqlite", "embedded default: a SQLite file per cell (pysqlite / aiosqlite)"
+    )
 )
 DATABASES.add(
     DatabaseKind(

@@ -28,8 +28,10 @@ CONNECT_TIMEOUT_S = 5
 
 
 def _conninfo(url: URL) -> str:
-    return with_driver(url, "psycopg").set(drivername="postgresql").render_as_string(
-        hide_password=False
+    return (
+        with_driver(url, "psycopg")
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
     )
 
 
@@ -67,7 +69,9 @@ class PostgresServer:
         try:
             yield self.admin_url.set(database=name)
         finally:
-            self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            self._admin(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @contextmanager
