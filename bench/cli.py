@@ -9,15 +9,15 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
-
-from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
+from typer.exceptions import TyperException
+
+from sessionbench.registry import UnknownNameError
 
 from . import listing
 from .databases.catalogue import DATABASES, ProvisionOptions
@@ -69,7 +69,8 @@ def _custom_pool(
 
 def _print_started(index: int, total: int, cell: Cell) -> None:
     console.print(
-        f"[bold][{index}/{total}][/bold] {cell.id}: {cell.duration_s:.0f} s with {cell.users} users",
+        f"[bold][{index}/{total}][/bold] {cell.id}: "
+        f"{cell.duration_s:.0f} s with {cell.users} users",
         highlight=False,
     )
 
@@ -133,7 +134,8 @@ def run(
     postgres_url: Annotated[
         str | None,
         typer.Option(
-            help="use this Postgres server (else SESSIONBENCH_POSTGRES_URL, testcontainers, local binaries)"
+            help="Postgres server to use; else SESSIONBENCH_POSTGRES_URL, "
+            "testcontainers, local binaries"
         ),
     ] = None,
     output: Annotated[

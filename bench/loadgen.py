@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
 from sessionbench.scenarios.catalogue import LOCUSTFILE, Scenario
 
 from .errors import CellError

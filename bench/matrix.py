@@ -1,4 +1,4 @@
-"""Expanding the user's choices into cells: strategy × database × pool variant × scenario."""
+"""Expanding the user's choices into cells: strategy, database, pool variant, scenario."""
 
 import re
 from dataclasses import dataclass

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
-
 from sessionbench.targets.config import PoolSettings
 
 SCHEMA_VERSION = 1

@@ -2,7 +2,6 @@
 
 from rich.console import Console
 from rich.table import Table
-
 from sessionbench.bench.results import CellResult, RunResult
 
 

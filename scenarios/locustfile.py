@@ -66,4 +66,7 @@ class SessionbenchUser(FastHttpUser):
     wait_time = constant(0)
     network_timeout = 30.0
     connection_timeout = 10.0
-    tasks = {ROUTE_TASKS[route]: weight for route, weight in SCENARIO["tasks"].items()}
+    # A task listed `weight` times is picked with that weight (Locust's own attribute).
+    tasks = [  # noqa: RUF012
+        ROUTE_TASKS[route] for route, weight in SCENARIO["tasks"].items() for _ in range(weight)
+    ]

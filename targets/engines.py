@@ -2,8 +2,9 @@
 
 SQLite gets a `sb_sleep_ms(ms)` function so that `/slow` spends real time inside the
 database call (as `pg_sleep` does on Postgres) and WAL mode so readers do not wait for
-writers; the busy timeout stays at the driver's default (5 s), as in users' apps.  Server databases get an
-`application_name`, so the server's own views can tell this target's connections apart.
+writers; the busy timeout stays at the driver's default (5 s), as in users' apps.
+Server databases get an `application_name`, so the server's own views can tell this
+target's connections apart.
 """
 
 import time
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .config import TargetConfig
+
 
 def _sleep_ms(ms: float) -> int:
     time.sleep(ms / 1000)

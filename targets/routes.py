@@ -41,30 +41,29 @@ def _endpoint(
         annotation=Annotated[Any, Depends(dependency, scope="function")],
     )
 
-    if style is RouteStyle.THREADPOOL:
+    def threadpool_endpoint(db: Any, **kwargs: Any) -> Any:
+        result = op(db, **kwargs)
+        if commit_in_route:
+            db.commit()
+        return result
 
-        def endpoint(db: Any, **kwargs: Any) -> Any:
-            result = op(db, **kwargs)
-            if commit_in_route:
-                db.commit()
-            return result
+    async def sync_in_async_endpoint(db: Any, **kwargs: Any) -> Any:
+        result = op(db, **kwargs)
+        if commit_in_route:
+            db.commit()
+        return result
 
-    elif style is RouteStyle.SYNC_IN_ASYNC:
+    async def async_endpoint(db: Any, **kwargs: Any) -> Any:
+        result = await db.run_sync(op, **kwargs)
+        if commit_in_route:
+            await db.commit()
+        return result
 
-        async def endpoint(db: Any, **kwargs: Any) -> Any:
-            result = op(db, **kwargs)
-            if commit_in_route:
-                db.commit()
-            return result
-
-    else:
-
-        async def endpoint(db: Any, **kwargs: Any) -> Any:
-            result = await db.run_sync(op, **kwargs)
-            if commit_in_route:
-                await db.commit()
-            return result
-
+    endpoint: Callable[..., Any] = {
+        RouteStyle.THREADPOOL: threadpool_endpoint,
+        RouteStyle.SYNC_IN_ASYNC: sync_in_async_endpoint,
+        RouteStyle.ASYNC: async_endpoint,
+    }[style]
     endpoint.__name__ = op.__name__
     endpoint.__signature__ = inspect.Signature([*params, db_param])  # type: ignore[attr-defined]
     return endpoint

@@ -30,7 +30,7 @@ DATABASES.add(
     DatabaseKind(
         "postgres",
         "postgresql",
-        "Postgres from --postgres-url, testcontainers or local binaries (psycopg / asyncpg, psycopg)",
+        "Postgres: --postgres-url, testcontainers or local binaries (psycopg; asyncpg or psycopg)",
     )
 )
 

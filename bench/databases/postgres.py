@@ -50,7 +50,7 @@ class PostgresServer:
             ) from None
         self.server_version = str(row[0]) if row else "unknown"
 
-    def _admin(self, statement: sql.Composable) -> None:
+    def _admin(self, statement: sql.Composed) -> None:
         with psycopg.connect(
             _conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         ) as conn:
