@@ -10,14 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
+
+from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
-from typer.exceptions import TyperException
-
-from sessionbench.registry import UnknownNameError
 
 from . import listing
 from .databases.catalogue import DATABASES, ProvisionOptions
@@ -25,6 +25,7 @@ from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
 from .results import CellResult, RunResult, SkippedDatabase
 from .runner import RunEvents, RunPlan, execute
+from .urls import check_async_driver
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +35,6 @@ app = typer.Typer(
     help="Benchmark and diagnose how FastAPI apps use SQLAlchemy sessions.",
 )
 console = Console()
-stderr = Console(stderr=True)
 
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
@@ -88,7 +88,7 @@ def _print_finished(result: CellResult) -> None:
 
 
 def _print_skipped(skipped: SkippedDatabase) -> None:
-    stderr.print(f"[yellow]{skipped.reason}[/yellow]", highlight=False)
+    print(f"sessionbench: {skipped.reason}", file=sys.stderr)
 
 
 def exit_code_for(result: RunResult) -> ExitCode:
@@ -164,7 +164,7 @@ def run(
         [scenarios.get(n) for n in scenario or ["mixed"]],
         duration_s=parse_duration(duration),
         users=users,
-        async_driver=async_driver,
+        async_driver=async_driver and check_async_driver(async_driver),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     plan = RunPlan(

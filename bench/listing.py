@@ -2,6 +2,7 @@
 
 from rich.console import Console
 from rich.table import Table
+
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies

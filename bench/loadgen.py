@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
 from sessionbench.scenarios.catalogue import LOCUSTFILE, Scenario
 
 from .errors import CellError

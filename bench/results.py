@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
 from sessionbench.targets.config import PoolSettings
 
 SCHEMA_VERSION = 1

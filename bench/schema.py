@@ -1,9 +1,10 @@
 """Creating a cell's schema and seed data, and reading the database after a run."""
 
-from sessionbench.targets.models import Base, seed_items
-from sessionbench.targets.operations import count_failed_writes
 from sqlalchemy import URL, create_engine
 from sqlalchemy.orm import Session
+
+from sessionbench.targets.models import Base, seed_items
+from sessionbench.targets.operations import count_failed_writes
 
 from .results import DatabaseChecks
 from .urls import driver_for, with_driver

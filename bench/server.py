@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
 from sessionbench.targets.config import TargetConfig
 
 from .errors import CellError

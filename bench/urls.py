@@ -35,14 +35,16 @@ def with_driver(url: URL, driver: str) -> URL:
 
 
 def driver_for(backend: str, api: str, preferred: str | None = None) -> str:
+    """The driver a cell uses: the preferred one where this backend offers it."""
     choices = DRIVERS[backend][api]
-    if preferred is None or api == "sync":
-        return choices[0]
-    if preferred not in choices:
-        raise UsageError(
-            f"unknown async driver {preferred!r} for {backend}; valid: {', '.join(choices)}"
-        )
-    return preferred
+    return preferred if preferred in choices else choices[0]
+
+
+def check_async_driver(name: str) -> str:
+    known = sorted({d for flavours in DRIVERS.values() for d in flavours["async"]})
+    if name not in known:
+        raise UsageError(f"unknown async driver {name!r}; valid: {', '.join(known)}")
+    return name
 
 
 def mask(url: URL | str) -> str:

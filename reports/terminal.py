@@ -2,6 +2,7 @@
 
 from rich.console import Console
 from rich.table import Table
+
 from sessionbench.bench.results import CellResult, RunResult
 
 
@@ -42,5 +43,3 @@ def summary_table(result: RunResult) -> Table:
 
 def print_summary(result: RunResult, console: Console) -> None:
     console.print(summary_table(result))
-    for skipped in result.skipped:
-        console.print(f"[yellow]{skipped.reason}[/yellow]")

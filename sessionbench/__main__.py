@@ -1,0 +1,3 @@
+from sessionbench.bench.cli import main
+
+main()

@@ -1,0 +1,42 @@
+from sessionbench.bench.databases.catalogue import DATABASES
+from sessionbench.bench.matrix import expand
+from sessionbench.scenarios.catalogue import load_scenarios
+from sessionbench.targets.pools import POOLS
+from sessionbench.targets.registry import strategies
+
+
+def test_expansion_is_the_full_product_grouped_by_database() -> None:
+    registry, scenarios = strategies(), load_scenarios()
+    cells = expand(
+        [registry.get("sync-threadpool"), registry.get("async-session")],
+        [DATABASES.get("sqlite"), DATABASES.get("postgres")],
+        [POOLS.get("default"), POOLS.get("small")],
+        [scenarios.get("mixed")],
+        duration_s=5,
+    )
+    assert len(cells) == 2 * 2 * 2
+    assert [c.database.name for c in cells] == ["sqlite"] * 4 + ["postgres"] * 4
+    assert len({c.id for c in cells}) == len(cells)
+    assert all(c.users == scenarios.get("mixed").users for c in cells)
+
+
+def test_driver_follows_the_strategy_api_and_the_async_choice() -> None:
+    registry, scenarios = strategies(), load_scenarios()
+    cells = expand(
+        [registry.get("sync-in-async"), registry.get("async-scoped")],
+        [DATABASES.get("sqlite"), DATABASES.get("postgres")],
+        [POOLS.get("default")],
+        [scenarios.get("crud")],
+        duration_s=5,
+        users=3,
+        async_driver="psycopg",
+    )
+    drivers = {(c.strategy.name, c.database.name): c.driver for c in cells}
+    assert drivers == {
+        ("sync-in-async", "sqlite"): "pysqlite",
+        ("async-scoped", "sqlite"): "aiosqlite",
+        ("sync-in-async", "postgres"): "psycopg",
+        ("async-scoped", "postgres"): "psycopg",
+    }
+    assert {c.users for c in cells} == {3}
+    assert cells[0].slug == "sync-in-async_sqlite+pysqlite_default_crud"
