@@ -83,7 +83,7 @@ def parse_results(out_prefix: Path, cpu_percent: float) -> LoadResult:
     except (OSError, ValueError) as exc:
         raise CellError(f"load generator wrote no readable results: {exc}") from None
     if not entries:
-        raise CellError("load generator made no requests")
+        raise CellError("no request completed during the run: the target did not answer")
     start = min(e["start_time"] for e in entries)
     end = max(e["last_request_timestamp"] or start for e in entries)
     duration_s = max(end - start, 1e-3)

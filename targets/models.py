@@ -25,4 +25,6 @@ class Item(Base):
 
 
 def seed_items() -> list[Item]:
-    return [Item(id=i, name=f"item-{i}", value=1000) for i in range(1, SEED_ROWS + 1)]
+    """Ids are left to the database (1..SEED_ROWS on a fresh table), so that its
+    sequence stays ahead of them and later inserts do not collide."""
+    return [Item(name=f"item-{i}", value=1000) for i in range(1, SEED_ROWS + 1)]

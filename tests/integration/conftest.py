@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from sessionbench.bench.databases.catalogue import DATABASES, ProvisionOptions
+from sessionbench.bench.matrix import expand
+from sessionbench.bench.results import RunResult
+from sessionbench.bench.runner import RunPlan, execute
+from sessionbench.scenarios.catalogue import load_scenarios
+from sessionbench.targets.pools import POOLS
+from sessionbench.targets.registry import strategies
+
+pytestmark = pytest.mark.integration
+
+
+def run_cells(
+    output: Path,
+    strategy_names: list[str],
+    database: str,
+    scenario: str,
+    *,
+    postgres_url: str | None = None,
+    duration_s: float = 3,
+    users: int = 8,
+    pool: str = "default",
+) -> RunResult:
+    registry = strategies()
+    cells = expand(
+        [registry.get(n) for n in strategy_names],
+        [DATABASES.get(database)],
+        [POOLS.get(pool)],
+        [load_scenarios().get(scenario)],
+        duration_s=duration_s,
+        users=users,
+    )
+    return execute(RunPlan(cells, output, ProvisionOptions(postgres_url=postgres_url)))
