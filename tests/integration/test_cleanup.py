@@ -51,9 +51,11 @@ def test_sigint_mid_run_stops_every_child_and_keeps_completed_cells(tmp_path: Pa
     # Interrupt during the second cell's load, once the first cell's results are on disk.
     while time.monotonic() < deadline and cli.poll() is None:
         seen |= _descendants(cli.pid)
-        if results.exists() and RunResult.model_validate_json(results.read_text()).cells:
-            if len(_descendants(cli.pid)) >= 2:  # target and load generator running
-                break
+        first_cell_done = (
+            results.exists() and RunResult.model_validate_json(results.read_text()).cells
+        )
+        if first_cell_done and len(_descendants(cli.pid)) >= 2:  # target + load generator
+            break
         time.sleep(0.2)
     seen |= _descendants(cli.pid)
     os.kill(cli.pid, signal.SIGINT)
