@@ -84,12 +84,59 @@ class DatabaseChecks(BaseModel):
     failed_writes_committed: int  # rows GET /fail wrote; > 0 means no rollback
 
 
+class Finding(BaseModel):
+    """One diagnosis of a cell, with the figures that prove it."""
+
+    kind: str  # e.g. event-loop-blocking, pool-exhaustion, connection-leak, lost-write
+    severity: Literal["info", "warning", "error"]
+    summary: str  # one line, with the decisive figures
+    evidence: dict[str, float | int | str]
+    explanation: str  # what is going on, in plain words
+    hint: str  # how to fix it
+
+
+class Sample(BaseModel):
+    """Probe readings taken by the harness during the run (one time-series point)."""
+
+    t_s: float  # seconds since load started
+    loop_lag_max_ms: float  # worst timer lateness since the previous sample
+    pool_checked_out: int
+    pool_overflow: int
+    connections_opened: int  # cumulative since start
+    sessions_open: int
+    threadpool_borrowed: int
+    server_connections: int | None = None  # pg_stat_activity, Postgres only
+    idle_in_transaction: int | None = None
+
+
+class Stall(BaseModel):
+    """A time the event loop did not run, and what it was doing."""
+
+    at_s: float
+    duration_ms: float
+    cause: Literal["code", "gc"]
+    stack: list[str]  # innermost frame last; empty for GC
+
+
+class Diagnostics(BaseModel):
+    samples: list[Sample] = Field(default_factory=list)
+    loop_lag_max_ms: float = 0.0
+    loop_lag_p99_ms: float = 0.0
+    loop_lag_total_ms: float = 0.0  # summed lateness: robust when the timer fires rarely
+    loop_lag_histogram_ms: dict[int, int] = Field(default_factory=dict)
+    stalls: list[Stall] = Field(default_factory=list)
+    after_quiesce: dict[str, float | int] = Field(default_factory=dict)
+
+
 class CellResult(BaseModel):
     config: CellConfig
     status: Literal["ok", "error"]
     error: str | None = None
     load: LoadResult | None = None
     checks: DatabaseChecks | None = None
+    diagnostics: Diagnostics | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    expected_findings: list[str] = Field(default_factory=list)  # from the strategy
     started_at: datetime
     wall_s: float
 
