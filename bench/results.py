@@ -2,6 +2,9 @@
 
 Format history (bump SCHEMA_VERSION and add a line for every change):
   1 - first version: environment fingerprint, cells with load results and histograms.
+  2 - cells carry `repeat` (repetitions of one cell share `config.id`) and
+      `config.added_delay_ms`; the run carries `micro` (pytest-benchmark summaries).
+Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
 from datetime import datetime
@@ -12,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from sessionbench.targets.config import PoolSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Environment(BaseModel):
@@ -39,6 +42,7 @@ class CellConfig(BaseModel):
     duration_s: float
     tasks: dict[str, int]
     slow_ms: int
+    added_delay_ms: float = 0.0  # CPU time the target adds per request (gate calibration)
 
 
 class RouteStats(BaseModel):
@@ -139,6 +143,20 @@ class CellResult(BaseModel):
     expected_findings: list[str] = Field(default_factory=list)  # from the strategy
     started_at: datetime
     wall_s: float
+    repeat: int = 0  # which repetition of the cell (`run --repeat N`); 0 for the first
+
+
+class MicroBenchmark(BaseModel):
+    """One pytest-benchmark result from `sessionbench micro` (seconds per call)."""
+
+    name: str
+    group: str
+    database: str
+    median_s: float
+    iqr_s: float
+    mean_s: float
+    stddev_s: float
+    rounds: int
 
 
 class SkippedDatabase(BaseModel):
@@ -155,6 +173,7 @@ class RunResult(BaseModel):
     cells: list[CellResult] = Field(default_factory=list)
     skipped: list[SkippedDatabase] = Field(default_factory=list)
     interrupted: bool = False
+    micro: list[MicroBenchmark] = Field(default_factory=list)
 
     def write(self, path: Path) -> None:
         """Atomic: a reader never sees half a file, even if the run is killed mid-write."""

@@ -1,0 +1,79 @@
+"""Reading `results.json`: old formats are upgraded step by step, newer ones refused.
+
+Each `update_to_N` turns a version N-1 document into version N (asv's pattern), so a
+file of any known version loads by chaining the steps from its own version up to
+`SCHEMA_VERSION`.  A file from a newer sessionbench, or one that is not a result
+file at all, fails with one line naming the file and what is wrong.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import UsageError
+from .results import SCHEMA_VERSION, RunResult
+
+Document = dict[str, Any]
+
+
+class ResultFileError(UsageError):
+    """A results file that cannot be read: missing, corrupt, truncated or too new."""
+
+
+def update_to_2(document: Document) -> Document:
+    """Version 2 numbered repetitions and recorded the added delay; v1 runs had neither."""
+    for cell in document.get("cells", []):
+        cell.setdefault("repeat", 0)
+        cell.get("config", {}).setdefault("added_delay_ms", 0.0)
+    document.setdefault("micro", [])
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {2: update_to_2}
+
+
+def upgrade(document: Document) -> Document:
+    version = document.get("schema_version")
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"no valid schema_version ({version!r})")
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"schema version {version} is newer than this sessionbench reads "
+            f"({SCHEMA_VERSION}); upgrade sessionbench"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        document = MIGRATIONS[target](document)
+        document["schema_version"] = target
+    return document
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" + (
+        f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    )
+
+
+def load_result(path: Path) -> RunResult:
+    """The run stored at `path`, upgraded to the current schema."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ResultFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultFileError(
+            f"{path} is not valid JSON (corrupt or truncated?): {exc.msg} at line {exc.lineno}"
+        ) from None
+    if not isinstance(document, dict):
+        raise ResultFileError(f"{path} is not a sessionbench results file")
+    try:
+        return RunResult.model_validate(upgrade(document))
+    except ValueError as exc:  # ValidationError is a ValueError too
+        detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise ResultFileError(f"{path} is not a usable results file: {detail}") from None
