@@ -117,6 +117,10 @@ def run(
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", help="scenario (repeatable); default: mixed")
     ] = None,
+    scenario_file: Annotated[
+        list[Path] | None,
+        typer.Option(help="TOML file of extra scenarios, as scenarios/scenarios.toml (repeatable)"),
+    ] = None,
     duration: Annotated[
         str, typer.Option(help="load time per cell, e.g. 10s, 1m")
     ] = DEFAULT_DURATION,
@@ -148,7 +152,7 @@ def run(
     if pool_size is not None and pool_size < 1:
         raise UsageError(f"--pool-size must be at least 1, got {pool_size}")
     registry = strategies()
-    scenarios = load_scenarios()
+    scenarios = load_scenarios(*(scenario_file or []))
     chosen_strategies = (
         [registry.get(n) for n in strategy]
         if strategy

@@ -7,7 +7,6 @@ cell that fails is recorded as an error and the run goes on.
 
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,19 +14,23 @@ from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from sessionbench.targets.config import TargetConfig
 
-from .databases.base import DatabaseServer, DatabaseUnavailable
+from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
+from .databases.containers import reap_containers
 from .errors import CellError, InfrastructureError
 from .fingerprint import environment
+from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive
 from .matrix import Cell
 from .processes import ChildProcesses
 from .results import CellConfig, CellResult, RunResult, SkippedDatabase
 from .schema import check_database, create_schema
 from .server import running_target
-from .urls import mask, with_driver
+from .urls import mask, mask_argv, with_driver
 
 
 @dataclass
@@ -82,10 +85,15 @@ def run_cell(
                 load = drive(
                     running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir
                 )
+                running.ensure_alive()
             checks = check_database(url)
-    except (CellError, InfrastructureError) as exc:
+    except (CellError, InfrastructureError, SQLAlchemyError) as exc:
+        # SQLAlchemy's errors: the database went away while the harness was using it.
+        error = (
+            f"database error: {first_line(exc)}" if isinstance(exc, SQLAlchemyError) else str(exc)
+        )
         return CellResult(
-            config=config, status="error", error=str(exc), started_at=started,
+            config=config, status="error", error=error, started_at=started,
             wall_s=time.monotonic() - clock,
         )  # fmt: skip
     return CellResult(
@@ -98,8 +106,12 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
     events = events or RunEvents()
     plan.output_dir.mkdir(parents=True, exist_ok=True)
     results_path = plan.output_dir / "results.json"
-    result = RunResult(started_at=datetime.now(UTC), command=sys.argv, environment=environment())
-    workdir = Path(tempfile.mkdtemp(prefix="sessionbench-"))
+    result = RunResult(
+        started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment()
+    )
+    reap_temp_dirs()
+    reap_containers()
+    workdir = owned_temp_dir()
     try:
         with ChildProcesses() as children:
             index = 0

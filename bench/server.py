@@ -1,5 +1,6 @@
 """Running one target app under uvicorn in its own process on 127.0.0.1."""
 
+import signal
 import socket
 import sys
 import time
@@ -23,6 +24,14 @@ class RunningTarget:
     base_url: str
     pid: int
     log_path: Path
+    poll: Callable[[], int | None]  # the exit code once the process has ended
+
+    def ensure_alive(self) -> None:
+        """A target that died under load measured its own death, not the strategy."""
+        code = self.poll()
+        if code is not None:
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit {code}"
+            raise CellError(f"target died during the run ({how}): {tail(self.log_path, 3)}")
 
 
 def free_port() -> int:
@@ -64,6 +73,6 @@ def running_target(
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, proc.poll, log_path)
-        yield RunningTarget(base_url=base_url, pid=proc.pid, log_path=log_path)
+        yield RunningTarget(base_url=base_url, pid=proc.pid, log_path=log_path, poll=proc.poll)
     finally:
         children.stop(proc)

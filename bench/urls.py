@@ -55,3 +55,13 @@ def mask(url: URL | str) -> str:
         except ArgumentError:
             return "<unparseable URL>"
     return url.render_as_string(hide_password=True)
+
+
+def mask_argv(argv: list[str]) -> list[str]:
+    """A command line as it may be stored: URLs in it (`--x URL`, `--x=URL`) masked."""
+
+    def masked(arg: str) -> str:
+        option, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        return option + sep + mask(value) if "://" in value else arg
+
+    return [masked(arg) for arg in argv]

@@ -54,14 +54,25 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
     )
 
 
-def load_scenarios(path: Path = CATALOGUE_FILE) -> Registry[Scenario]:
-    registry: Registry[Scenario] = Registry("scenario")
+def _read(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioFileError(f"cannot read scenario file {path}: {exc}") from None
-    for name, table in data.items():
-        if not isinstance(table, dict):
-            raise ScenarioFileError(f"scenario {name!r}: expected a table")
-        registry.add(parse_scenario(name, table))
+
+
+def load_scenarios(*extra_files: Path) -> Registry[Scenario]:
+    """The built-in scenarios, then those of the user's files (same format, new names)."""
+    registry: Registry[Scenario] = Registry("scenario")
+    for path in (CATALOGUE_FILE, *extra_files):
+        where = "" if path == CATALOGUE_FILE else f"{path}: "
+        for name, table in _read(path).items():
+            if not isinstance(table, dict):
+                raise ScenarioFileError(f"{where}scenario {name!r}: expected a table")
+            if name in registry.names():
+                raise ScenarioFileError(f"{where}scenario {name!r} is already defined")
+            try:
+                registry.add(parse_scenario(name, table))
+            except ScenarioFileError as exc:
+                raise ScenarioFileError(f"{where}{exc}") from None
     return registry

@@ -1,44 +1,112 @@
-"""Postgres in a container through testcontainers, when a Docker engine answers."""
+"""Postgres in a container through testcontainers, when a Docker engine answers.
+
+sessionbench removes its own containers: on every exit it sees, and at the start of the
+next run for a run that was killed outright (each container carries its owner in a
+label, see bench/leftovers.py).  So testcontainers' reaper container (Ryuk), which
+needs an image from a registry, is off unless TESTCONTAINERS_RYUK_DISABLED says
+otherwise.  SESSIONBENCH_POSTGRES_IMAGE picks the image (scripts/build-postgres-image.sh
+builds one without any registry).
+"""
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import URL, make_url
 
+from ..leftovers import Owner
 from .base import first_line
 
 IMAGE_ENV = "SESSIONBENCH_POSTGRES_IMAGE"
 DEFAULT_IMAGE = "postgres:16-alpine"
+OWNER_LABEL = "io.sessionbench.owner"
+RYUK_ENV = "TESTCONTAINERS_RYUK_DISABLED"
 
 
 class DockerUnavailable(Exception):
     pass
 
 
-def _docker_answers() -> None:
+def _docker_client() -> Any:
     try:
         import docker
 
         client = docker.from_env(timeout=3)
         client.ping()
-        client.close()
     except Exception as exc:  # the docker SDK raises many kinds; any means "no engine"
         raise DockerUnavailable(f"no Docker engine answers ({first_line(exc)})") from None
+    return client
+
+
+def reap_containers() -> list[str]:
+    """Remove sessionbench containers whose owning run has ended; their names."""
+    try:
+        client = _docker_client()
+    except DockerUnavailable:
+        return []
+    removed = []
+    try:
+        for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+            owner = Owner.decode(container.labels.get(OWNER_LABEL, ""))
+            if owner is not None and owner.is_gone():
+                container.remove(force=True, v=True)
+                removed.append(container.name)
+    finally:
+        client.close()
+    return removed
 
 
 @contextmanager
 def postgres_container() -> Iterator[URL]:
-    _docker_answers()
+    _docker_client().close()
+    from testcontainers.core.config import testcontainers_config
     from testcontainers.postgres import PostgresContainer
 
+    if RYUK_ENV not in os.environ:
+        testcontainers_config.ryuk_disabled = True
     image = os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
-    container = PostgresContainer(image, driver=None)
+    container = PostgresContainer(
+        image, username="postgres", password=secrets.token_urlsafe(16), dbname="postgres",
+        driver=None,
+    ).with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})  # fmt: skip
     try:
-        container.start()
-    except Exception as exc:  # image pull or start-up failure
-        raise DockerUnavailable(f"container {image} did not start ({first_line(exc)})") from None
+        try:
+            container.start()
+        except Exception as exc:  # image pull or start-up failure
+            raise DockerUnavailable(
+                f"container {image} did not start ({first_line(exc)})"
+            ) from None
+        yield make_url(container.get_connection_url())
+    finally:
+        container.stop()
+
+
+MYSQL_IMAGE_ENV = "SESSIONBENCH_MYSQL_IMAGE"
+DEFAULT_MYSQL_IMAGE = "mariadb:11"
+
+
+@contextmanager
+def mysql_container() -> Iterator[URL]:
+    _docker_client().close()
+    from testcontainers.community.mysql import MySqlContainer
+    from testcontainers.core.config import testcontainers_config
+
+    if RYUK_ENV not in os.environ:
+        testcontainers_config.ryuk_disabled = True
+    image = os.environ.get(MYSQL_IMAGE_ENV, DEFAULT_MYSQL_IMAGE)
+    # root: each cell creates and drops its own database.
+    container = MySqlContainer(
+        image, username="root", password=secrets.token_urlsafe(16)
+    ).with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})
     try:
+        try:
+            container.start()
+        except Exception as exc:  # image pull or start-up failure
+            raise DockerUnavailable(
+                f"container {image} did not start ({first_line(exc)})"
+            ) from None
         yield make_url(container.get_connection_url())
     finally:
         container.stop()

@@ -2,16 +2,19 @@
 
 Postgres refuses to run as root, so when the harness is root the cluster belongs to
 an unprivileged user (`postgres` if it exists, else `nobody`).  The server listens on
-127.0.0.1 on a free port with its socket inside the temp dir, and is stopped and
-removed on every exit path.
+127.0.0.1 on a free port with its socket inside the temp dir; TCP connections need a
+password (SCRAM, random per cluster), since any local user could reach the port.  The
+cluster is stopped and removed on every exit path; after a SIGKILL of the harness the
+server shuts down fast with it and the next run removes the directory.
 """
 
 import glob
 import os
 import pwd
+import secrets
 import shutil
+import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import URL
 
+from ..leftovers import owned_temp_dir
 from ..processes import ChildProcesses, tail
 from ..server import free_port
 
@@ -56,20 +60,27 @@ def _cluster_user() -> str | None:
 
 
 @contextmanager
-def local_cluster(children: ChildProcesses, workdir: Path) -> Iterator[URL]:
+def local_cluster(
+    children: ChildProcesses, workdir: Path, password: str | None = None
+) -> Iterator[URL]:
     bindir = find_bindir()
     user = _cluster_user()
+    password = password or secrets.token_urlsafe(16)
     # Not inside the run's workdir: the cluster's owner must be able to reach it.
-    root = Path(tempfile.mkdtemp(prefix="sessionbench-pg-"))
+    root = owned_temp_dir("sessionbench-pg-")
     try:
+        pwfile = root / "pwfile"
+        pwfile.write_text(password + "\n")
         if user is not None:
             shutil.chown(root, user)
+            shutil.chown(pwfile, user)
         data = root / "data"
         init = subprocess.run(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--no-sync"],
+            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}",
+             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"],
             user=user, cwd=root, capture_output=True, text=True, check=False,
         )  # fmt: skip
+        pwfile.unlink()
         if init.returncode != 0:
             raise LocalClusterUnavailable(f"initdb failed: {init.stderr.strip()[-200:]}")
         port = free_port()
@@ -78,11 +89,11 @@ def local_cluster(children: ChildProcesses, workdir: Path) -> Iterator[URL]:
             [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
              "-c", "synchronous_commit=off", "-c", "max_connections=300"],
-            log_path=log_path, user=user, cwd=root,
+            log_path=log_path, user=user, cwd=root, death_signal=signal.SIGQUIT,
         )  # fmt: skip
         try:
-            url = URL.create("postgresql", username="postgres", host="127.0.0.1", port=port,
-                             database="postgres")  # fmt: skip
+            url = URL.create("postgresql", username="postgres", password=password,
+                             host="127.0.0.1", port=port, database="postgres")  # fmt: skip
             _wait_ready(url, proc, log_path)
             yield url
         finally:

@@ -69,9 +69,14 @@ class PostgresServer:
         try:
             yield self.admin_url.set(database=name)
         finally:
-            self._admin(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            try:
+                self._admin(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+            except psycopg.Error as exc:  # the server went away during the cell
+                raise InfrastructureError(
+                    f"cannot drop database {name} on {mask(self.admin_url)}: {first_line(exc)}"
+                ) from None
 
 
 @contextmanager
