@@ -19,7 +19,7 @@ from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
-from . import listing
+from . import listing, report_command
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
@@ -180,6 +180,20 @@ def run(
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
     raise typer.Exit(exit_code_for(result))
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="a results.json written by `run`")],
+    format: Annotated[str, typer.Option("--format", "-f", help="html, md, junit or terminal")],
+    output: Annotated[
+        Path | None, typer.Option(help="file or directory to write; default: stdout")
+    ] = None,
+) -> None:
+    """Regenerate a report from a results.json."""
+    written = report_command.run(results=results, fmt=format, output=output)
+    if written is not None:
+        console.print(f"report: {written}", highlight=False)
 
 
 @app.command("list")
