@@ -151,6 +151,10 @@ def run(
         raise UsageError(f"--users must be between 1 and {MAX_USERS}, got {users}")
     if pool_size is not None and pool_size < 1:
         raise UsageError(f"--pool-size must be at least 1, got {pool_size}")
+    if max_overflow is not None and max_overflow < -1:
+        raise UsageError(f"--max-overflow must be -1 (unlimited) or more, got {max_overflow}")
+    if pool_timeout is not None and pool_timeout <= 0:
+        raise UsageError(f"--pool-timeout must be positive, got {pool_timeout}")
     registry = strategies()
     scenarios = load_scenarios(*(scenario_file or []))
     chosen_strategies = (

@@ -21,7 +21,7 @@ from sessionbench.targets.config import TargetConfig
 from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
-from .errors import CellError, InfrastructureError
+from .errors import CellError, InfrastructureError, UsageError
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive
@@ -104,7 +104,12 @@ def run_cell(
 
 def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
     events = events or RunEvents()
-    plan.output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        plan.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot use {plan.output_dir} as output directory: {exc.strerror}"
+        ) from None
     results_path = plan.output_dir / "results.json"
     result = RunResult(
         started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment()

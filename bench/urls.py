@@ -21,6 +21,8 @@ def parse_url(raw: str) -> URL:
         raise UsageError(
             f"unsupported database in URL {mask(raw)}; supported: {', '.join(DRIVERS)}"
         )
+    if "+" in url.drivername:  # a driver the harness does not use: say so, do not ignore it
+        with_driver(url, url.drivername.partition("+")[2])
     return url
 
 
