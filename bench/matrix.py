@@ -20,6 +20,8 @@ class Cell:
     scenario: Scenario
     users: int
     duration_s: float
+    added_delay_ms: float = 0.0  # injected per-request CPU (gate calibration)
+    probes: bool = True
 
     @property
     def id(self) -> str:
@@ -48,7 +50,8 @@ def expand(
     users: int | None = None,
     async_driver: str | None = None,
 ) -> list[Cell]:
-    """Cells grouped by database, so each database is provisioned once."""
+    """Cells grouped by database, so each database is provisioned once; a strategy
+    appears only with the databases its pattern runs on."""
     return [
         Cell(
             strategy=strategy,
@@ -61,6 +64,7 @@ def expand(
         )
         for database in databases
         for strategy in strategies
+        if strategy.runs_on(database.name)
         for pool in pools
         for scenario in scenarios
     ]

@@ -83,9 +83,13 @@ class LoadResult(BaseModel):
 
 
 class DatabaseChecks(BaseModel):
-    """Read from the database after the target has stopped."""
+    """Read from the database after load stopped."""
 
     failed_writes_committed: int  # rows GET /fail wrote; > 0 means no rollback
+    acknowledged_writes: int = 0  # POST /items answered 200 (ids the clients were given)
+    missing_writes: int = 0  # of those, ids not in the table
+    read_your_write_probes: int = 0  # POST then an immediate GET on another connection
+    read_your_write_misses: int = 0  # GETs that did not find the row just written
 
 
 class Finding(BaseModel):

@@ -11,26 +11,47 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import groupby
+from itertools import groupby, product
 from pathlib import Path
+from typing import Any
 
+import httpx
+from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from sessionbench.targets.config import TargetConfig
 
+from .consistency import acknowledged_ids, missing_ids, read_your_write
 from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
+from .diagnosis import CellEvidence, diagnose
 from .errors import CellError, InfrastructureError, UsageError
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive
 from .matrix import Cell
 from .processes import ChildProcesses
-from .results import CellConfig, CellResult, RunResult, SkippedDatabase
+from .results import (
+    CellConfig,
+    CellResult,
+    DatabaseChecks,
+    Diagnostics,
+    Finding,
+    LoadResult,
+    RunResult,
+    Sample,
+    SkippedDatabase,
+    Stall,
+)
+from .sampler import Sampler, ServerView, probe
 from .schema import check_database, create_schema
-from .server import running_target
+from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
+
+# Time between the end of load and the final readings: lets in-flight requests finish
+# and pools settle, so that what is still held afterwards is really held.
+QUIESCE_S = 1.0
 
 
 @dataclass
@@ -47,6 +68,7 @@ class RunPlan:
     cells: list[Cell]
     output_dir: Path
     provision: ProvisionOptions = field(default_factory=ProvisionOptions)
+    repeat: int = 1  # runs of each cell; repeats share the cell id, `repeat` numbers them
 
 
 def _cell_config(cell: Cell, url: str) -> CellConfig:
@@ -62,7 +84,76 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
         duration_s=cell.duration_s,
         tasks=cell.scenario.tasks,
         slow_ms=cell.scenario.slow_ms,
+        added_delay_ms=cell.added_delay_ms,
     )
+
+
+def _diagnostics(samples: list[Sample], final: dict[str, Any]) -> Diagnostics:
+    loop, pool = final["loop"], final["pool"]
+    return Diagnostics(
+        samples=samples,
+        loop_lag_max_ms=loop["lag_max_ms"],
+        loop_lag_p99_ms=loop["lag_p99_ms"],
+        loop_lag_total_ms=loop["lag_total_ms"],
+        loop_lag_histogram_ms={int(k): v for k, v in loop["histogram"].items()},
+        stalls=[Stall(**stall) for stall in final["stalls"]],
+        after_quiesce={
+            key: pool[key]
+            for key in (
+                "checked_out",
+                "sessions_alive",
+                "sessions_in_transaction",
+                "gc_cleaned_connections",
+                "connections_opened",
+                "engines_connected",
+            )
+        },
+    )
+
+
+def _measure(
+    cell: Cell, url: URL, running: RunningTarget, children: ChildProcesses, celldir: Path
+) -> tuple[LoadResult, DatabaseChecks, Diagnostics | None, list[Finding]]:
+    """Load with sampling, quiesce, then read the probes and the database."""
+    server_view = ServerView(url, _application_name(cell))
+    ack_file = celldir / "acknowledged.json"
+    try:
+        with Sampler(running.base_url, server_view) as sampler:
+            load = drive(
+                running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
+                extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
+            )  # fmt: skip
+        time.sleep(QUIESCE_S)
+        with httpx.Client(timeout=30) as client:
+            final = probe(client, running.base_url, final=True)
+        server_after = server_view.read()
+        probes_made, misses = read_your_write(running.base_url)
+    finally:
+        server_view.close()
+    ids = acknowledged_ids(ack_file)
+    checks = check_database(url).model_copy(
+        update={
+            "acknowledged_writes": len(ids),
+            "missing_writes": missing_ids(url, ids),
+            "read_your_write_probes": probes_made,
+            "read_your_write_misses": misses,
+        }
+    )
+    if final is None:  # probes off, or the target did not answer after quiesce
+        return load, checks, None, []
+    diagnostics = _diagnostics(sampler.samples, final)
+    evidence = CellEvidence(
+        pool=cell.pool, load=load, diagnostics=diagnostics, final=final, checks=checks,
+        server_after=(
+            {"server_connections": server_after[0], "idle_in_transaction": server_after[1]}
+            if server_after else {}
+        ),
+    )  # fmt: skip
+    return load, checks, diagnostics, diagnose(evidence)
+
+
+def _application_name(cell: Cell) -> str:
+    return f"sessionbench-{cell.strategy.name}"[:63]
 
 
 def run_cell(
@@ -70,34 +161,36 @@ def run_cell(
 ) -> CellResult:
     started, clock = datetime.now(UTC), time.monotonic()
     config = _cell_config(cell, "")
+    expected = list(cell.strategy.expected_findings)
     try:
         with server.fresh_database(cell.slug) as url:
             driver_url = with_driver(url, cell.driver)
-            config = _cell_config(cell, mask(driver_url))
+            config = _cell_config(cell, cell.strategy.fixed_database or mask(driver_url))
             create_schema(url)
             target = TargetConfig(
                 strategy=cell.strategy.name,
                 database_url=driver_url.render_as_string(hide_password=False),
                 pool=cell.pool,
-                application_name=f"sessionbench-{cell.strategy.name}"[:63],
+                added_delay_ms=cell.added_delay_ms,
+                application_name=_application_name(cell),
+                probes=cell.probes,
             )
             with running_target(target, children, celldir) as running:
-                load = drive(
-                    running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir
+                load, checks, diagnostics, findings = _measure(
+                    cell, url, running, children, celldir
                 )
-                running.ensure_alive()
-            checks = check_database(url)
     except (CellError, InfrastructureError, SQLAlchemyError) as exc:
-        # SQLAlchemy's errors: the database went away while the harness was using it.
+        # A database that went away mid-cell is this cell's error; the run goes on.
         error = (
             f"database error: {first_line(exc)}" if isinstance(exc, SQLAlchemyError) else str(exc)
         )
         return CellResult(
             config=config, status="error", error=error, started_at=started,
-            wall_s=time.monotonic() - clock,
+            wall_s=time.monotonic() - clock, expected_findings=expected,
         )  # fmt: skip
     return CellResult(
-        config=config, status="ok", load=load, checks=checks, started_at=started,
+        config=config, status="ok", load=load, checks=checks, diagnostics=diagnostics,
+        findings=findings, expected_findings=expected, started_at=started,
         wall_s=time.monotonic() - clock,
     )  # fmt: skip
 
@@ -125,17 +218,20 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                 try:
                     with open_database(kind.name, plan.provision, children, workdir) as server:
                         result.environment.database_servers[kind.name] = server.server_version
-                        for cell in cells:
+                        # Repeats go round the cells, so slow drift hits every cell alike.
+                        for repeat, cell in product(range(plan.repeat), cells):
                             index += 1
-                            events.cell_started(index, len(plan.cells), cell)
-                            celldir = plan.output_dir / cell.slug
+                            events.cell_started(index, len(plan.cells) * plan.repeat, cell)
+                            suffix = f"-r{repeat}" if plan.repeat > 1 else ""
+                            celldir = plan.output_dir / f"{cell.slug}{suffix}"
                             celldir.mkdir(exist_ok=True)
                             cell_result = run_cell(cell, server, children, celldir)
+                            cell_result.repeat = repeat
                             result.cells.append(cell_result)
                             result.write(results_path)
                             events.cell_finished(cell_result)
                 except DatabaseUnavailable as exc:
-                    index += len(cells)
+                    index += len(cells) * plan.repeat
                     skipped = SkippedDatabase(database=kind.name, reason=str(exc))
                     result.skipped.append(skipped)
                     events.database_skipped(skipped)

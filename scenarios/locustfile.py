@@ -10,33 +10,66 @@ import json
 import os
 import random
 from collections.abc import Callable
+from typing import Any
 
-from locust import FastHttpUser, constant
+from locust import FastHttpUser, constant, events
 
 SCENARIO = json.loads(os.environ.get("SESSIONBENCH_SCENARIO", '{"tasks": {"health": 1}}'))
 SLOW_MS = int(SCENARIO.get("slow_ms", 0))
 SEED_ROWS = 200
+# Ids the target acknowledged for POST /items, written out at the end so the harness can
+# look for each one in the table (a write acknowledged but missing is a lost write).
+ACK_FILE = os.environ.get("SESSIONBENCH_ACK_FILE")
+acknowledged: list[int] = []
+
+
+def _request(user: FastHttpUser, method: str, path: str, **kwargs: Any) -> Any:
+    """One request; a failed answer is counted by the cause the target gives in its body."""
+    with user.client.request(method, path, catch_response=True, **kwargs) as response:
+        if response.status_code >= 400:
+            response.failure(f"HTTP {response.status_code}: {_detail(response)}")
+    return response
+
+
+def _detail(response: Any) -> str:
+    try:
+        detail = response.json().get("detail")
+    except Exception:  # not JSON: an error page from something other than the app
+        detail = None
+    return str(detail or response.text or "")[:200]
 
 
 def _read(user: FastHttpUser) -> None:
-    user.client.get(f"/items/{random.randint(1, SEED_ROWS)}", name="/items/{id}")
+    _request(user, "GET", f"/items/{random.randint(1, SEED_ROWS)}", name="/items/{id}")
 
 
 def _list(user: FastHttpUser) -> None:
-    user.client.get("/items?limit=20", name="/items")
+    _request(user, "GET", "/items?limit=20", name="/items")
 
 
 def _write(user: FastHttpUser) -> None:
-    user.client.post("/items", json={"name": "written", "value": random.randint(0, 100)})
+    body = {"name": "written", "value": random.randint(0, 100)}
+    response = _request(user, "POST", "/items", json=body)
+    if response.status_code == 200:
+        acknowledged.append(int(response.json()["id"]))
+
+
+def _save_acknowledged(**_kwargs: Any) -> None:
+    if ACK_FILE:
+        with open(ACK_FILE, "w") as handle:
+            json.dump(acknowledged, handle)
+
+
+events.test_stop.add_listener(_save_acknowledged)
 
 
 def _transfer(user: FastHttpUser) -> None:
     source, target = random.sample(range(1, SEED_ROWS + 1), 2)
-    user.client.post("/transfer", json={"source": source, "target": target, "amount": 1})
+    _request(user, "POST", "/transfer", json={"source": source, "target": target, "amount": 1})
 
 
 def _slow(user: FastHttpUser) -> None:
-    user.client.get(f"/slow?ms={SLOW_MS}", name="/slow")
+    _request(user, "GET", f"/slow?ms={SLOW_MS}", name="/slow")
 
 
 def _fail(user: FastHttpUser) -> None:
@@ -48,7 +81,7 @@ def _fail(user: FastHttpUser) -> None:
 
 
 def _health(user: FastHttpUser) -> None:
-    user.client.get("/health")
+    _request(user, "GET", "/health")
 
 
 ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {

@@ -35,7 +35,11 @@ def build_app(config: TargetConfig) -> FastAPI:
             await scoped.remove()
 
     return create_app(
-        config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose
+        config,
+        build_router(get_session, RouteStyle.ASYNC),
+        engine=engine,
+        scoped=scoped,
+        on_shutdown=engine.dispose,
     )
 
 

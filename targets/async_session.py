@@ -18,7 +18,10 @@ def build_app(config: TargetConfig) -> FastAPI:
     engine = make_async_engine(config)
     get_session = async_session_dependency(async_sessionmaker(engine, expire_on_commit=False))
     return create_app(
-        config, build_router(get_session, RouteStyle.ASYNC), on_shutdown=engine.dispose
+        config,
+        build_router(get_session, RouteStyle.ASYNC),
+        engine=engine,
+        on_shutdown=engine.dispose,
     )
 
 

@@ -54,6 +54,8 @@ class TargetConfig(BaseModel):
     database_url: str  # already carries the driver the strategy needs
     pool: PoolSettings
     application_name: str = "sessionbench"
+    added_delay_ms: float = 0.0  # CPU per request (slowdown.py): gate calibration
+    probes: bool = True  # off only to measure the probes' own overhead
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: self.model_dump_json()}

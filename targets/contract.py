@@ -2,23 +2,41 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import TargetConfig
 from .operations import DeliberateFailure
+from .slowdown import add_delay
+from .probes import Probes
 
 
 async def _deliberate_failure(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=500)
 
 
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Still a 500 (and still logged with its traceback), but the body says what went
+    # wrong, so the load generator counts failures by their cause.
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return JSONResponse({"detail": detail}, status_code=500)
+
+
 def create_app(
     config: TargetConfig,
     *routers: APIRouter,
+    engine: Engine | AsyncEngine | None = None,
+    scoped: Any = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
+    """The app with /health, the error handler and, unless switched off, the probes
+    watching `engine` and the `scoped` session registry."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -27,6 +45,8 @@ def create_app(
 
     app = FastAPI(title=f"sessionbench target: {config.strategy}", lifespan=lifespan)
     app.add_exception_handler(DeliberateFailure, _deliberate_failure)
+    add_delay(app, config.added_delay_ms)
+    app.add_exception_handler(Exception, _unexpected_error)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -34,4 +54,11 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    if config.probes:
+        probes = Probes()
+        if engine is not None:
+            probes.watch_engine(engine)
+        if scoped is not None:
+            probes.watch_registry(scoped)
+        probes.install(app)
     return app

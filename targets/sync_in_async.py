@@ -34,6 +34,7 @@ def build_app(config: TargetConfig) -> FastAPI:
     return create_app(
         config,
         build_router(get_db, RouteStyle.SYNC_IN_ASYNC, commit_in_route=True),
+        engine=engine,
         on_shutdown=dispose,
     )
 

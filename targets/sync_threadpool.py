@@ -22,7 +22,9 @@ def build_app(config: TargetConfig) -> FastAPI:
     async def dispose() -> None:
         engine.dispose()
 
-    return create_app(config, build_router(get_db, RouteStyle.THREADPOOL), on_shutdown=dispose)
+    return create_app(
+        config, build_router(get_db, RouteStyle.THREADPOOL), engine=engine, on_shutdown=dispose
+    )
 
 
 STRATEGY = register(

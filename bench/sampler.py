@@ -1,0 +1,119 @@
+"""Sampling a running target during load: its probe endpoint, and the database's view.
+
+A background thread polls `GET /_sessionbench/probe` every `SAMPLE_PERIOD_S` and, on
+Postgres, counts the target's server connections in `pg_stat_activity` (by the
+`application_name` the target connects with).  The samples form the time series of a
+cell; a slow answer from a blocked loop is itself part of the picture, so polls have a
+generous timeout and a missed poll is simply skipped.
+"""
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import URL
+
+from sessionbench.targets.probes import PROBE_PATH
+
+from .results import Sample
+
+SAMPLE_PERIOD_S = 0.5
+PROBE_TIMEOUT_S = 10.0
+
+SERVER_CONNECTIONS_SQL = """
+SELECT count(*),
+       count(*) FILTER (WHERE state = 'idle in transaction'),
+       coalesce(max(extract(epoch FROM now() - xact_start))
+                FILTER (WHERE state = 'idle in transaction'), 0)
+FROM pg_stat_activity WHERE application_name = %s
+"""
+
+
+class ServerView:
+    """The database server's own count of a target's connections (Postgres only)."""
+
+    def __init__(self, admin_url: URL | None, application_name: str) -> None:
+        self.application_name = application_name
+        self._conninfo = (
+            admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+            if admin_url is not None and admin_url.get_backend_name() == "postgresql"
+            else None
+        )
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def read(self) -> tuple[int, int, float] | None:
+        """(connections, idle in transaction, oldest idle-in-transaction age in s)."""
+        if self._conninfo is None:
+            return None
+        try:
+            if self._conn is None:
+                self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+            row = self._conn.execute(SERVER_CONNECTIONS_SQL, (self.application_name,)).fetchone()
+        except psycopg.Error:
+            self.close()
+            return None
+        return (int(row[0]), int(row[1]), float(row[2])) if row else None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def probe(client: httpx.Client, base_url: str, final: bool = False) -> dict[str, Any] | None:
+    try:
+        response = client.get(f"{base_url}{PROBE_PATH}", params={"final": final})
+    except httpx.HTTPError:
+        return None
+    return dict(response.json()) if response.status_code == 200 else None
+
+
+def to_sample(t_s: float, reading: dict[str, Any], server: tuple[int, int, float] | None) -> Sample:
+    pool, threads = reading["pool"], reading["threadpool"]
+    return Sample(
+        t_s=round(t_s, 3),
+        loop_lag_max_ms=reading["loop"]["lag_window_max_ms"],
+        pool_checked_out=pool["checked_out"],
+        pool_overflow=max(0, pool["overflow"]),
+        connections_opened=pool["connections_opened"],
+        sessions_open=pool["sessions_alive"],
+        threadpool_borrowed=threads["borrowed"],
+        server_connections=server[0] if server else None,
+        idle_in_transaction=server[1] if server else None,
+    )
+
+
+class Sampler:
+    def __init__(self, base_url: str, server: ServerView) -> None:
+        self.base_url = base_url
+        self.server = server
+        self.samples: list[Sample] = []
+        self.idle_in_transaction_max_age_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sessionbench-sampler", daemon=True)
+        self._started = 0.0
+
+    def __enter__(self) -> "Sampler":
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
+            while not self._stop.wait(SAMPLE_PERIOD_S):
+                reading = probe(client, self.base_url)
+                server = self.server.read()
+                if server:
+                    self.idle_in_transaction_max_age_s = max(
+                        self.idle_in_transaction_max_age_s, server[2]
+                    )
+                if reading is not None:
+                    self.samples.append(
+                        to_sample(time.monotonic() - self._started, reading, server)
+                    )

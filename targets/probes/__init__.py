@@ -1,0 +1,108 @@
+"""Probes: the instrumentation surface any FastAPI app + SQLAlchemy engine can attach.
+
+    from sessionbench.targets.probes import Probes
+
+    probes = Probes()
+    probes.watch_engine(engine)            # sync Engine or AsyncEngine
+    probes.watch_registry(scoped_session)  # optional: async_scoped_session / scoped_session
+    probes.install(app)                    # adds GET /_sessionbench/probe, starts at startup
+
+What it measures, inside the app's own process:
+- event-loop lag: a 2 ms timer's lateness (max, p99, total, histogram) and stalls with
+  their cause (GC or code) and the loop thread's stack while it was blocked;
+- GC pauses (`gc.callbacks`), so collector pauses are never blamed on the strategy;
+- pool: connections opened/closed, checked out (max), overflow, checkout waits, pool
+  timeouts, invalidations, engines in use, connections the GC had to clean up;
+- sessions begun and still alive, the scoped-session registry size;
+- the threadpool: tokens borrowed of the total.
+
+`GET /_sessionbench/probe` returns the readings as JSON; `?final=1` first runs a full
+collection, so that only objects something still holds are counted as alive.
+"""
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .database import DatabaseProbe
+from .gcwatch import GcWatch
+from .loop import LoopMonitor
+from .threadpool import ThreadpoolProbe
+
+PROBE_PATH = "/_sessionbench/probe"
+
+__all__ = ["PROBE_PATH", "Probes"]
+
+
+class Probes:
+    def __init__(self) -> None:
+        self.gc = GcWatch()
+        self.loop = LoopMonitor(self.gc)
+        self.database = DatabaseProbe()
+        self.threadpool = ThreadpoolProbe()
+
+    def watch_engine(self, engine: Engine | AsyncEngine) -> None:
+        self.database.watch_engine(
+            engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+        )
+
+    def watch_registry(self, scoped: Any) -> None:
+        """A `scoped_session` or `async_scoped_session`: report how many sessions it holds."""
+        self.database.watch_registry(lambda: len(scoped.registry.registry))
+
+    def start(self) -> None:
+        self.gc.install()
+        self.database.install()
+        self.loop.start()
+        self.threadpool.start()
+
+    def stop(self) -> None:
+        self.threadpool.stop()
+        self.loop.stop()
+        self.database.uninstall()
+        self.gc.uninstall()
+
+    def snapshot(self, final: bool = False) -> dict[str, Any]:
+        if final:
+            gc.collect()
+        lag = self.loop.lag
+        reading = {
+            "loop": {
+                "lag_max_ms": round(lag.max_ms, 3),
+                "lag_window_max_ms": round(lag.window_max_ms, 3),
+                "lag_p99_ms": lag.percentile(0.99),
+                "lag_total_ms": round(lag.total_ms, 3),
+                "ticks": lag.ticks,
+                "histogram": dict(lag.histogram),
+            },
+            "stalls": [vars(stall) for stall in self.loop.stalls],
+            "gc": self.gc.snapshot(),
+            "pool": self.database.snapshot(),
+            "threadpool": self.threadpool.snapshot(),
+        }
+        lag.window_max_ms = 0.0
+        return reading
+
+    def install(self, app: FastAPI) -> None:
+        """Start with the app's lifespan (wrapping the app's own) and serve the readings."""
+        inner = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+            self.start()
+            try:
+                async with inner(app_) as state:
+                    yield state
+            finally:
+                self.stop()
+
+        app.router.lifespan_context = lifespan
+
+        @app.get(PROBE_PATH, include_in_schema=False)
+        async def probe(final: bool = False) -> dict[str, Any]:
+            return self.snapshot(final)

@@ -1,0 +1,149 @@
+"""Pool, engine and session readings from SQLAlchemy's own events.
+
+Listeners sit on the `Pool`, `Session` and `Engine` classes, so they also see engines
+a target builds on the fly (one per request, say) that were never handed to the probes.
+The engine a target does hand over (`watch_engine`) also reports its pool's size,
+overflow and the time requests wait for a connection.
+"""
+
+import time
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, event, exc
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool, QueuePool
+
+# SQLAlchemy's warning when a connection is garbage-collected instead of checked in.
+GC_CONNECTION_WARNING = "The garbage collector is trying to clean up"
+
+
+class DatabaseProbe:
+    def __init__(self) -> None:
+        self.connections_opened = 0
+        self.connections_closed = 0
+        self.checkouts = 0
+        self.checked_out = 0
+        self.checked_out_max = 0
+        self.invalidations = 0
+        self.pools_connected = 0  # pools that made a first connection: engines in use
+        self.pool_timeouts = 0
+        self.gc_cleaned_connections = 0
+        self.overflow_max = 0
+        self.checkout_wait_ms: dict[int, int] = {}
+        self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+        self.sessions_begun = 0
+        self._pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+        self._watched: list[Pool] = []
+        self._scoped_registries: list[Callable[[], int]] = []
+        self._listeners: list[tuple[Any, str, Callable[..., None]]] = []
+        self._showwarning = warnings.showwarning
+
+    # -- installation -------------------------------------------------------------
+    def install(self) -> None:
+        self._listen(Pool, "connect", self._on_connect)
+        self._listen(Pool, "first_connect", self._on_first_connect)
+        self._listen(Pool, "checkout", self._on_checkout)
+        self._listen(Pool, "checkin", self._on_checkin)
+        self._listen(Pool, "close", self._on_close)
+        self._listen(Pool, "close_detached", self._on_close)
+        self._listen(Pool, "invalidate", self._on_invalidate)
+        self._listen(Session, "after_begin", self._on_session_begin)
+        warnings.filterwarnings("always", message=GC_CONNECTION_WARNING)
+        warnings.showwarning = self._count_warning
+
+    def uninstall(self) -> None:
+        for target, name, fn in self._listeners:
+            if event.contains(target, name, fn):
+                event.remove(target, name, fn)
+        warnings.showwarning = self._showwarning
+
+    def _listen(self, target: Any, name: str, fn: Callable[..., None]) -> None:
+        event.listen(target, name, fn)
+        self._listeners.append((target, name, fn))
+
+    def watch_engine(self, engine: Engine) -> None:
+        """Time checkouts and read size/overflow of this engine's pool."""
+        pool = engine.pool
+        self._watched.append(pool)
+        connect = pool.connect
+
+        def timed_connect() -> Any:
+            started = time.perf_counter()
+            try:
+                return connect()
+            except exc.TimeoutError:
+                self.pool_timeouts += 1
+                raise
+            finally:
+                bucket = int((time.perf_counter() - started) * 1000)
+                self.checkout_wait_ms[bucket] = self.checkout_wait_ms.get(bucket, 0) + 1
+
+        pool.connect = timed_connect  # type: ignore[method-assign]
+
+    def watch_registry(self, size: Callable[[], int]) -> None:
+        self._scoped_registries.append(size)
+
+    # -- event handlers -------------------------------------------------------------
+    def _on_connect(self, _dbapi: Any, record: Any) -> None:
+        self.connections_opened += 1
+        pool = getattr(record, "_pool", None)
+        if pool is not None:
+            self._pools.add(pool)
+
+    def _on_first_connect(self, _dbapi: Any, _record: Any) -> None:
+        self.pools_connected += 1
+
+    def _on_checkout(self, _dbapi: Any, _record: Any, _proxy: Any) -> None:
+        self.checkouts += 1
+        self.checked_out += 1
+        self.checked_out_max = max(self.checked_out_max, self.checked_out)
+        for pool in self._watched:
+            if isinstance(pool, QueuePool):
+                self.overflow_max = max(self.overflow_max, pool.overflow())
+
+    def _on_checkin(self, _dbapi: Any, _record: Any) -> None:
+        self.checked_out = max(0, self.checked_out - 1)
+
+    def _on_close(self, _dbapi: Any, *_args: Any) -> None:
+        self.connections_closed += 1
+
+    def _on_invalidate(self, _dbapi: Any, _record: Any, _exception: Any) -> None:
+        self.invalidations += 1
+
+    def _on_session_begin(self, session: Session, _transaction: Any, _connection: Any) -> None:
+        if session not in self._sessions:
+            self._sessions.add(session)
+            self.sessions_begun += 1
+
+    def _count_warning(self, message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if str(message).startswith(GC_CONNECTION_WARNING):
+            self.gc_cleaned_connections += 1
+        self._showwarning(message, category, *args, **kwargs)
+
+    # -- readings ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        watched = [p for p in self._watched if isinstance(p, QueuePool)]
+        return {
+            "connections_opened": self.connections_opened,
+            "connections_closed": self.connections_closed,
+            "checkouts": self.checkouts,
+            "checked_out": self.checked_out,
+            "checked_out_max": self.checked_out_max,
+            "overflow": sum(p.overflow() for p in watched),
+            "overflow_max": self.overflow_max,
+            "pool_timeouts": self.pool_timeouts,
+            "invalidations": self.invalidations,
+            "checkout_wait_ms": dict(self.checkout_wait_ms),
+            "engines_connected": self.pools_connected,
+            "pools_alive": len(self._pools),
+            "sessions_begun": self.sessions_begun,
+            "sessions_alive": len(self._sessions),
+            "sessions_in_transaction": sum(1 for s in list(self._sessions) if s.in_transaction()),
+            "scoped_registry": sum(size() for size in self._scoped_registries)
+            if self._scoped_registries
+            else None,
+            "gc_cleaned_connections": self.gc_cleaned_connections,
+        }
