@@ -14,12 +14,13 @@ from typer.exceptions import TyperException
 
 from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
+from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
-from . import listing, report_command
+from . import compare_command, listing, report_command
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
@@ -38,6 +39,7 @@ console = Console()
 
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
+MAX_REPEAT = 100
 DEFAULT_DURATION = "10s"
 
 
@@ -145,8 +147,13 @@ def run(
     output: Annotated[
         Path | None, typer.Option(help="directory for results.json and raw artefacts")
     ] = None,
+    repeat: Annotated[
+        int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
+    ] = 1,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
         raise UsageError(f"--users must be between 1 and {MAX_USERS}, got {users}")
     if pool_size is not None and pool_size < 1:
@@ -178,6 +185,7 @@ def run(
     plan = RunPlan(
         cells=cells,
         output_dir=output or Path("sessionbench-results") / stamp,
+        repeat=repeat,
         provision=ProvisionOptions(postgres_url=postgres_url),
     )
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
@@ -198,6 +206,23 @@ def report(
     written = report_command.run(results=results, fmt=format, output=output)
     if written is not None:
         console.print(f"report: {written}", highlight=False)
+
+
+@app.command("compare")
+def compare_runs(
+    base: Annotated[Path, typer.Argument(help="baseline results.json")],
+    new: Annotated[Path, typer.Argument(help="candidate results.json")],
+    fail_on: Annotated[
+        str, typer.Option(help="allowed change per metric in its bad direction")
+    ] = DEFAULT_FAIL_ON,
+    markdown: Annotated[Path | None, typer.Option(help="write the verdict as Markdown")] = None,
+    junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
+) -> None:
+    """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
+    code = compare_command.run(
+        base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
+    )
+    raise typer.Exit(code)
 
 
 @app.command("list")

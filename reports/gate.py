@@ -1,0 +1,154 @@
+"""The regression gate: compare a candidate run with a baseline, cell by cell.
+
+A metric regresses only when both hold (asv's rule): the repeats differ significantly
+(one-sided Mann-Whitney U, p <= ALPHA, in the metric's bad direction) and the ratio of
+medians new/base is beyond the threshold.  Qualitative regressions fail on their own:
+a finding kind the cell did not have, a kind of request error it did not have, a cell
+that could no longer be measured.  Before any verdict, warnings say what makes the
+comparison weak: different environments, unstable metrics, too few repeats.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+
+from scipy.stats import mannwhitneyu
+
+from sessionbench.bench.results import CellResult, Environment, RunResult
+
+from .metrics import values
+from .thresholds import Threshold
+
+ALPHA = 0.05
+MIN_REPEATS = 3  # fewer cannot reach p <= 0.05 (3 vs 3, fully separated: p = 0.05)
+UNSTABLE_CV = 0.10  # pyperf warns at a standard deviation of 10 % of the mean
+# Must match before two runs are comparable (pyperf's _CHECKED_METADATA).
+CHECKED_ENVIRONMENT = ("python", "platform", "cpu_count", "packages", "database_servers")
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    cell: str
+    threshold: Threshold
+    base: list[float]
+    new: list[float]
+    p_value: float | None  # None: too few repeats to test
+
+    @property
+    def ratio(self) -> float:
+        base = statistics.median(self.base)
+        return statistics.median(self.new) / base if base else float("inf")
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value <= ALPHA
+
+    @property
+    def regression(self) -> bool:
+        return self.significant and self.threshold.exceeded(self.ratio)
+
+
+@dataclass(frozen=True)
+class QualitativeRegression:
+    cell: str
+    what: str  # e.g. "new finding", "new error", "not measured"
+    detail: str
+
+
+@dataclass
+class GateResult:
+    checks: list[MetricCheck] = field(default_factory=list)
+    qualitative: list[QualitativeRegression] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[MetricCheck]:
+        return [c for c in self.checks if c.regression]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.qualitative or self.regressions)
+
+
+def _p_value(check_base: list[float], check_new: list[float], threshold: Threshold) -> float | None:
+    if min(len(check_base), len(check_new)) < MIN_REPEATS:
+        return None
+    if len(set(check_base) | set(check_new)) == 1:
+        return 1.0  # all equal: nothing to test (and the test would divide by zero)
+    alternative = "less" if threshold.metric.better == "higher" else "greater"
+    return float(mannwhitneyu(check_new, check_base, alternative=alternative).pvalue)
+
+
+def _unstable(samples: list[float]) -> bool:
+    if len(samples) < 2 or statistics.mean(samples) == 0:
+        return False
+    return statistics.stdev(samples) / abs(statistics.mean(samples)) >= UNSTABLE_CV
+
+
+def _qualitative(
+    cell: str, base: list[CellResult], new: list[CellResult]
+) -> list[QualitativeRegression]:
+    found = []
+    failed = [c.error or "unknown error" for c in new if c.status == "error"]
+    if failed and all(c.status == "ok" for c in base):
+        found.append(QualitativeRegression(cell, "not measured", failed[0]))
+    base_kinds = {f.kind for c in base for f in c.findings}
+    for finding in {f.kind: f for c in new for f in c.findings}.values():
+        if finding.kind not in base_kinds:
+            found.append(
+                QualitativeRegression(cell, "new finding", f"{finding.kind}: {finding.summary}")
+            )
+    base_errors = {
+        (e.method, e.name, e.error) for c in base if c.load for e in c.load.failures_by_kind
+    }
+    for error in {
+        (e.method, e.name, e.error) for c in new if c.load for e in c.load.failures_by_kind
+    }:
+        if error not in base_errors:
+            found.append(QualitativeRegression(cell, "new error", " ".join(error)))
+    return found
+
+
+def environment_differences(base: Environment, new: Environment) -> list[str]:
+    return [
+        f"{key}: {getattr(base, key)} -> {getattr(new, key)}"
+        for key in CHECKED_ENVIRONMENT
+        if getattr(base, key) != getattr(new, key)
+    ]
+
+
+def _by_cell(result: RunResult) -> dict[str, list[CellResult]]:
+    cells: dict[str, list[CellResult]] = {}
+    for cell in result.cells:
+        cells.setdefault(cell.config.id, []).append(cell)
+    return cells
+
+
+def compare(base: RunResult, new: RunResult, thresholds: list[Threshold]) -> GateResult:
+    gate = GateResult()
+    gate.warnings += [
+        f"environments differ, {difference}"
+        for difference in environment_differences(base.environment, new.environment)
+    ]
+    base_cells, new_cells = _by_cell(base), _by_cell(new)
+    gate.warnings += [f"{cell}: not in the new run" for cell in base_cells if cell not in new_cells]
+    gate.warnings += [f"{cell}: no baseline" for cell in new_cells if cell not in base_cells]
+    for cell_id in (c for c in base_cells if c in new_cells):
+        base_repeats, new_repeats = base_cells[cell_id], new_cells[cell_id]
+        gate.qualitative += _qualitative(cell_id, base_repeats, new_repeats)
+        for threshold in thresholds:
+            b, n = values(threshold.metric, base_repeats), values(threshold.metric, new_repeats)
+            if not b or not n:
+                continue
+            gate.checks.append(MetricCheck(cell_id, threshold, b, n, _p_value(b, n, threshold)))
+            for label, samples in (("base", b), ("new", n)):
+                if _unstable(samples):
+                    gate.warnings.append(
+                        f"{cell_id}: {threshold.metric.name} is unstable in the {label} run "
+                        f"(spread >= {UNSTABLE_CV:.0%} of the mean)"
+                    )
+    if any(c.p_value is None for c in gate.checks):
+        gate.warnings.append(
+            f"fewer than {MIN_REPEATS} repeats per cell: metric changes cannot be significant, "
+            f"only qualitative regressions are gated (use run --repeat {MIN_REPEATS} or more)"
+        )
+    return gate
