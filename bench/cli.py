@@ -20,6 +20,7 @@ from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
+from . import calibrate as calibrate_command
 from . import compare_command, listing, report_command
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .errors import ExitCode, SessionbenchError, UsageError
@@ -223,6 +224,26 @@ def compare_runs(
         base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def calibrate(
+    runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 12,
+    duration: Annotated[str, typer.Option(help="load time per run")] = "3s",
+    users: Annotated[int, typer.Option(help="concurrent users")] = 8,
+    slowdown: Annotated[float, typer.Option(help="injected slowdown of arm B")] = 0.25,
+    fail_on: Annotated[str, typer.Option(help="the gate's thresholds")] = DEFAULT_FAIL_ON,
+    output: Annotated[Path | None, typer.Option(help="directory for the runs")] = None,
+) -> None:
+    """Calibrate the gate: A/A passes and A/B (injected slowdown) fails, out of 20 each."""
+    if not 6 <= runs <= MAX_REPEAT or not 0 < slowdown < 10:
+        raise UsageError("--runs must be 6 to 100 and --slowdown in (0, 10)")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    calibrate_command.run(
+        runs=runs, duration_s=parse_duration(duration), users=users, slowdown=slowdown,
+        fail_on=fail_on, output=output or Path("sessionbench-results") / f"calibrate-{stamp}",
+        console=console,
+    )  # fmt: skip
 
 
 @app.command("list")
