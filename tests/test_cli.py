@@ -2,39 +2,116 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from .conftest import PASSWORD
+
+# Files for the `{dir}/NAME` placeholders below: scenario files and results files.
+FILES: dict[str, str | bytes] = {
+    "bad.toml": "[crud\nusers = 2\n",
+    "binary.toml": b"\xff\xfe\x00\x81",
+    "not-a-table.toml": "fast = 3\n",
+    "unknown-route.toml": "[fast]\ntasks = { teleport = 1 }\n",
+    "no-tasks.toml": "[fast]\nusers = 2\n",
+    "zero-users.toml": "[fast]\nusers = 0\ntasks = { read = 1 }\n",
+    "negative-slow.toml": "[fast]\nslow_ms = -5\ntasks = { slow = 1 }\n",
+    "zero-weight.toml": "[fast]\ntasks = { read = 0 }\n",
+    "duplicate.toml": "[mixed]\ntasks = { read = 1 }\n",
+    "corrupt.json": "{this is not json",
+    "truncated.json": '{"schema_version": 2, "started_at": "2025-01-',
+    "newer.json": '{"schema_version": 99}',
+    "not-results.json": '{"hello": "world"}',
+    "a-file": "",
+}
+
 BAD_INPUTS = [
+    # names
     (["run", "--strategy", "nope"], 2, "unknown strategy 'nope'; valid: sync-in-async"),
     (["run", "--db", "oracle"], 2, "unknown database 'oracle'; valid: sqlite, postgres"),
     (["run", "--scenario", "x"], 2, "unknown scenario 'x'; valid: mixed"),
     (["run", "--pool", "huge"], 2, "unknown pool variant 'huge'"),
+    (["run", "--db", "postgres", "--async-driver", "pg8000"], 2, "unknown async driver"),
+    (["run", "--bogus"], 2, "No such option: --bogus"),
+    # durations, user counts, pool overrides
     (["run", "--duration", "0s"], 2, "out of range"),
+    (["run", "--duration", "100h"], 2, "out of range"),
+    (["run", "--duration", "-5s"], 2, "invalid duration"),
     (["run", "--duration", "forever"], 2, "invalid duration"),
     (["run", "--users", "0"], 2, "--users must be between 1 and 1000"),
+    (["run", "--users", "-3"], 2, "--users must be between 1 and 1000"),
+    (["run", "--users", "100000"], 2, "--users must be between 1 and 1000"),
     (["run", "--users", "many"], 2, "Invalid value for '--users'"),
-    (["run", "--bogus"], 2, "No such option: --bogus"),
+    (["run", "--pool-size", "0"], 2, "--pool-size must be at least 1"),
+    (["run", "--max-overflow", "-7"], 2, "--max-overflow must be -1 (unlimited) or more"),
+    (["run", "--pool-timeout", "0"], 2, "--pool-timeout must be positive"),
+    # database URLs
     (["run", "--db", "postgres", "--postgres-url", "nonsense"], 2, "malformed database URL"),
-    (["run", "--db", "postgres", "--async-driver", "pg8000"], 2, "unknown async driver"),
+    (["run", "--db", "postgres", "--postgres-url", "oracle://u:hunter2@h/x"], 2, "unsupported"),
+    (
+        ["run", "--db", "postgres", "--postgres-url", "postgresql+pg8000://u:hunter2@h/x"],
+        2,
+        "unknown driver 'pg8000' for postgresql; valid: asyncpg, psycopg",
+    ),
     (
         ["run", "--db", "postgres", "--postgres-url", "postgresql://u:hunter2@127.0.0.1:1/x"],
         3,
         "postgres skipped: cannot connect",
     ),
+    (
+        [
+            "run",
+            "--db",
+            "postgres",
+            "--postgres-url",
+            "postgresql://u:hunter2@no-such-host.invalid/x",
+        ],
+        3,
+        "postgres skipped: cannot connect",
+    ),
+    # output directory
+    (["run", "--output", "{dir}/a-file"], 2, "cannot use"),
+    # scenario files
+    (["run", "--scenario-file", "{dir}/missing.toml"], 2, "cannot read scenario file"),
+    (["run", "--scenario-file", "{dir}"], 2, "cannot read scenario file"),
+    (["run", "--scenario-file", "{dir}/bad.toml"], 2, "cannot read scenario file"),
+    (["run", "--scenario-file", "{dir}/binary.toml"], 2, "cannot read scenario file"),
+    (["run", "--scenario-file", "{dir}/not-a-table.toml"], 2, "scenario 'fast': expected a table"),
+    (["run", "--scenario-file", "{dir}/unknown-route.toml"], 2, "unknown route(s) teleport"),
+    (["run", "--scenario-file", "{dir}/no-tasks.toml"], 2, "'tasks' must be a non-empty table"),
+    (["run", "--scenario-file", "{dir}/zero-users.toml"], 2, "'users' must be a positive"),
+    (["run", "--scenario-file", "{dir}/negative-slow.toml"], 2, "'slow_ms' must be a non-neg"),
+    (["run", "--scenario-file", "{dir}/zero-weight.toml"], 2, "weights must be positive"),
+    (["run", "--scenario-file", "{dir}/duplicate.toml"], 2, "'mixed' is already defined"),
+    # results files
+    (["report", "{dir}/missing.json", "--format", "md"], 2, "cannot read"),
+    (["report", "{dir}/corrupt.json", "--format", "md"], 2, "not valid JSON"),
+    (["report", "{dir}/truncated.json", "--format", "md"], 2, "not valid JSON"),
+    (["report", "{dir}/newer.json", "--format", "md"], 2, "schema version 99 is newer"),
+    (["report", "{dir}/not-results.json", "--format", "md"], 2, "no valid schema_version"),
 ]
 
 
-def sessionbench(*args: str) -> subprocess.CompletedProcess[str]:
+def sessionbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sessionbench", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False, env=env,
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(("args", "code", "message"), BAD_INPUTS)
-def test_bad_input_gets_one_line_and_an_exit_code(args: list[str], code: int, message: str) -> None:
-    result = sessionbench(*args)
+@pytest.fixture(scope="module")
+def input_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("inputs")
+    for name, content in FILES.items():
+        if isinstance(content, bytes):
+            (path / name).write_bytes(content)
+        else:
+            (path / name).write_text(content)
+    return path
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], code: int, message: str) -> None:
     errors = [line for line in result.stderr.splitlines() if line.startswith("sessionbench: ")]
     assert result.returncode == code, result.stderr
     assert len(errors) == 1 and message in errors[0], result.stderr
@@ -42,8 +119,39 @@ def test_bad_input_gets_one_line_and_an_exit_code(args: list[str], code: int, me
     assert "hunter2" not in result.stdout + result.stderr
 
 
+def test_the_table_covers_at_least_thirty_bad_inputs() -> None:
+    assert len(BAD_INPUTS) >= 30
+
+
+@pytest.mark.parametrize(("args", "code", "message"), BAD_INPUTS)
+def test_bad_input_gets_one_line_and_an_exit_code(
+    args: list[str], code: int, message: str, input_dir: Path
+) -> None:
+    result = sessionbench(*[arg.replace("{dir}", str(input_dir)) for arg in args])
+    assert_one_line(result, code, message)
+
+
+def test_a_scenario_file_adds_scenarios(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.toml"
+    extra.write_text('[my-reads]\ndescription = "reads only"\nusers = 2\ntasks = { read = 1 }\n')
+    result = sessionbench(
+        "run", "-s", "async-session", "--scenario", "my-reads", "--scenario-file", str(extra),
+        "--duration", "1s", "--output", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "async-session/sqlite+aiosqlite/default/my-reads" in result.stdout
+
+
 def test_list_shows_every_catalogue() -> None:
     result = sessionbench("list")
     assert result.returncode == 0
     for name in ("async-scoped", "sqlite", "postgres", "small", "mixed", "health"):
         assert name in result.stdout
+
+
+def test_a_wrong_password_gets_one_line_without_either_password(password_postgres: str) -> None:
+    wrong = password_postgres.replace(PASSWORD, "Wr0ng-pw-77")
+    result = sessionbench("run", "--db", "postgres", "--postgres-url", wrong, "--duration", "1s")
+    assert_one_line(result, 3, "password authentication failed")
+    assert PASSWORD not in result.stdout + result.stderr
+    assert "Wr0ng-pw-77" not in result.stdout + result.stderr
