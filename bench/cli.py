@@ -21,7 +21,7 @@ from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
 from . import calibrate as calibrate_command
-from . import compare_command, listing, report_command
+from . import compare_command, listing, micro_command, report_command
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
@@ -244,6 +244,26 @@ def calibrate(
         fail_on=fail_on, output=output or Path("sessionbench-results") / f"calibrate-{stamp}",
         console=console,
     )  # fmt: skip
+
+
+@app.command()
+def micro(
+    db: Annotated[
+        list[str] | None, typer.Option("--db", "-d", help="sqlite and/or postgres; default: sqlite")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="add the summaries to this results.json")
+    ] = None,
+    rounds: Annotated[int | None, typer.Option(help="exact rounds per benchmark (quick)")] = None,
+    output: Annotated[Path | None, typer.Option(help="directory for a new results.json")] = None,
+) -> None:
+    """Run the in-process micro-benchmarks (pytest-benchmark) and store their results."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    path = micro_command.run(
+        databases=db or ["sqlite"], results=results, rounds=rounds,
+        output=output or Path("sessionbench-results") / f"micro-{stamp}",
+    )  # fmt: skip
+    console.print(f"results: {path}", highlight=False)
 
 
 @app.command("list")
