@@ -3,8 +3,9 @@
 A metric regresses only when both hold (asv's rule): the repeats differ significantly
 (one-sided Mann-Whitney U, p <= ALPHA, in the metric's bad direction) and the ratio of
 medians new/base is beyond the threshold.  Qualitative regressions fail on their own:
-a finding kind the cell did not have, a kind of request error it did not have, a cell
-that could no longer be measured.  Before any verdict, warnings say what makes the
+a finding kind the cell did not have (any error-level one; a warning only when most
+repeats show it; info never), a kind of request error it did not have, a cell that
+could no longer be measured.  Before any verdict, warnings say what makes the
 comparison weak: different environments, unstable metrics, too few repeats.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from scipy.stats import mannwhitneyu
 
-from sessionbench.bench.results import CellResult, Environment, RunResult
+from sessionbench.bench.results import CellResult, Environment, Finding, RunResult
 
 from .metrics import values
 from .thresholds import Threshold
@@ -84,6 +85,15 @@ def _unstable(samples: list[float]) -> bool:
     return statistics.stdev(samples) / abs(statistics.mean(samples)) >= UNSTABLE_CV
 
 
+def _findings_by_kind(cells: list[CellResult]) -> dict[str, list[Finding]]:
+    """Each finding kind with its occurrences, at most one per repeat."""
+    seen: dict[str, list[Finding]] = {}
+    for cell in cells:
+        for finding in {f.kind: f for f in cell.findings}.values():
+            seen.setdefault(finding.kind, []).append(finding)
+    return seen
+
+
 def _qualitative(
     cell: str, base: list[CellResult], new: list[CellResult]
 ) -> list[QualitativeRegression]:
@@ -92,11 +102,15 @@ def _qualitative(
     if failed and all(c.status == "ok" for c in base):
         found.append(QualitativeRegression(cell, "not measured", failed[0]))
     base_kinds = {f.kind for c in base for f in c.findings}
-    for finding in {f.kind: f for c in new for f in c.findings}.values():
-        if finding.kind not in base_kinds:
-            found.append(
-                QualitativeRegression(cell, "new finding", f"{finding.kind}: {finding.summary}")
-            )
+    for kind, seen in _findings_by_kind(new).items():
+        finding = seen[0]
+        # An error-level finding (a leak, blocking) seen once is real; a warning must show
+        # in most repeats, as borderline ones (churn near its threshold) come and go.
+        gating = finding.severity == "error" or (
+            finding.severity == "warning" and len(seen) * 2 > len(new)
+        )
+        if kind not in base_kinds and gating:
+            found.append(QualitativeRegression(cell, "new finding", f"{kind}: {finding.summary}"))
     base_errors = {
         (e.method, e.name, e.error) for c in base if c.load for e in c.load.failures_by_kind
     }

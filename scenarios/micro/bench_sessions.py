@@ -88,7 +88,7 @@ def bench_async_scoped_session(
 @pytest.mark.parametrize("poolclass", ["QueuePool", "NullPool"])
 def bench_sync_checkout(benchmark: BenchmarkFixture, urls: tuple[str, str], poolclass: str) -> None:
     options = {"poolclass": NullPool} if poolclass == "NullPool" else {"pool_size": 5}
-    engine = create_engine(urls[0], **options)  # type: ignore[arg-type]
+    engine = create_engine(urls[0], **options)
     try:
         benchmark(lambda: engine.connect().close())
     finally:

@@ -129,3 +129,19 @@ def test_compare_command_exit_codes(run: RunResult, tmp_path: Path) -> None:
     bad = sessionbench(str(paths["base"]), str(corrupt))
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "not valid JSON" in bad.stderr
+
+
+def _finding(kind: str, severity: str) -> Finding:
+    return Finding(kind=kind, severity=severity, summary="", evidence={}, explanation="", hint="")  # type: ignore[arg-type]
+
+
+def test_a_warning_in_one_repeat_of_three_does_not_gate_but_an_error_does(run: RunResult) -> None:
+    base = _repeats(run, [400, 401, 402])
+    new = _repeats(run, [400, 401, 402])
+    new.cells[0].findings.append(_finding("connection-churn", "warning"))
+    assert not compare(base, new, THRESHOLDS).failed
+    new.cells[1].findings.append(_finding("connection-churn", "warning"))
+    assert compare(base, new, THRESHOLDS).failed  # now in most repeats
+    new = _repeats(run, [400, 401, 402])
+    new.cells[2].findings.append(_finding("connection-leak", "error"))
+    assert compare(base, new, THRESHOLDS).failed
