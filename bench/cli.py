@@ -145,6 +145,12 @@ def run(
             "testcontainers, local binaries"
         ),
     ] = None,
+    mysql_url: Annotated[
+        str | None,
+        typer.Option(
+            help="MySQL/MariaDB server to use; else SESSIONBENCH_MYSQL_URL, testcontainers"
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option(help="directory for results.json and raw artefacts")
     ] = None,
@@ -182,12 +188,20 @@ def run(
         users=users,
         async_driver=async_driver and check_async_driver(async_driver),
     )
+    if not cells:
+        raise UsageError(
+            "no cells: "
+            + "; ".join(
+                f"{s.name} runs only on {', '.join(s.databases or ())}"
+                for s in chosen_strategies
+            )
+        )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     plan = RunPlan(
         cells=cells,
         output_dir=output or Path("sessionbench-results") / stamp,
         repeat=repeat,
-        provision=ProvisionOptions(postgres_url=postgres_url),
+        provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
     )
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)

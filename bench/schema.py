@@ -1,9 +1,14 @@
-"""Creating a cell's schema and seed data, and reading the database after a run."""
+"""Creating a cell's schema (Alembic migrations) and seed data, and reading it after a run."""
 
-from sqlalchemy import URL, create_engine
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.orm import Session
 
-from sessionbench.targets.models import Base, seed_items
+from sessionbench.targets import migrations
+from sessionbench.targets.models import seed_items
 from sessionbench.targets.operations import count_failed_writes
 
 from .results import DatabaseChecks
@@ -14,10 +19,22 @@ def _sync_url(url: URL) -> URL:
     return with_driver(url, driver_for(url.get_backend_name(), "sync"))
 
 
+MIGRATIONS = Path(migrations.__file__).parent
+
+
+def migrate(engine: Engine) -> None:
+    """`alembic upgrade head` with the migration scripts shipped in the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
 def create_schema(url: URL) -> None:
     engine = create_engine(_sync_url(url))
     try:
-        Base.metadata.create_all(engine)
+        migrate(engine)
         with Session(engine) as db:
             db.add_all(seed_items())
             db.commit()

@@ -9,6 +9,7 @@ from .errors import UsageError
 DRIVERS: dict[str, dict[str, tuple[str, ...]]] = {
     "sqlite": {"sync": ("pysqlite",), "async": ("aiosqlite",)},
     "postgresql": {"sync": ("psycopg",), "async": ("asyncpg", "psycopg")},
+    "mysql": {"sync": ("pymysql",), "async": ("aiomysql",)},  # MySQL and MariaDB
 }
 
 

@@ -3,8 +3,10 @@
 SQLite gets a `sb_sleep_ms(ms)` function so that `/slow` spends real time inside the
 database call (as `pg_sleep` does on Postgres) and WAL mode so readers do not wait for
 writers; the busy timeout stays at the driver's default (5 s), as in users' apps.
-Server databases get an `application_name`, so the server's own views can tell this
-target's connections apart.
+Server databases get an `application_name` (Postgres) or a `program_name` connection
+attribute (MySQL/MariaDB), so the server's own views can tell this target's connections
+apart.  Seed targets build their engines exactly as their posts do and then call
+`serve_contract`, the one step every target engine gets whoever built it.
 """
 
 import time
@@ -21,7 +23,7 @@ def _sleep_ms(ms: float) -> int:
     return 0
 
 
-def _connect_args(config: TargetConfig) -> dict[str, Any]:
+def connect_args(config: TargetConfig) -> dict[str, Any]:
     url = make_url(config.database_url)
     backend, driver = url.get_backend_name(), url.get_driver_name()
     if backend == "sqlite":
@@ -31,32 +33,45 @@ def _connect_args(config: TargetConfig) -> dict[str, Any]:
         return {"server_settings": {"application_name": config.application_name}}
     if backend == "postgresql":
         return {"application_name": config.application_name}
+    if backend == "mysql":
+        return {"program_name": config.application_name}
     return {}
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def serve_contract(engine: Engine) -> None:
+    """On SQLite, the `sb_sleep_ms` function behind GET /slow, on every new connection."""
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.create_function("sb_sleep_ms", 1, _sleep_ms)
+
+
+def _use_wal(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
 def engine_options(config: TargetConfig) -> dict[str, Any]:
-    return {**config.pool.engine_kwargs(), "connect_args": _connect_args(config)}
+    return {**config.pool.engine_kwargs(), "connect_args": connect_args(config)}
 
 
 def make_sync_engine(config: TargetConfig) -> Engine:
     engine = create_engine(config.database_url, **engine_options(config))
-    _prepare_sqlite(engine)
+    serve_contract(engine)
+    _use_wal(engine)
     return engine
 
 
 def make_async_engine(config: TargetConfig) -> AsyncEngine:
     engine = create_async_engine(config.database_url, **engine_options(config))
-    _prepare_sqlite(engine.sync_engine)
+    serve_contract(engine.sync_engine)
+    _use_wal(engine.sync_engine)
     return engine

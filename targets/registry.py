@@ -16,7 +16,17 @@ from sessionbench.registry import Registry
 
 from .config import TargetConfig
 
-BUILTIN_MODULES = ("sync_in_async", "sync_threadpool", "async_session", "async_scoped")
+BUILTIN_MODULES = (
+    "sync_in_async",
+    "sync_threadpool",
+    "async_session",
+    "async_scoped",
+    "seeds.seed_000",
+    "seeds.seed_001",
+    "seeds.seed_002",
+    "seeds.seed_003",
+    "seeds.seed_004",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,16 @@ class Strategy:
     # Finding kinds a correct diagnosis reports for this strategy; empty = healthy.
     expected_findings: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=("core",))
+    # The post whose code the target reproduces (a file in the seed posts), if any.
+    source: str | None = None
+    # Database kinds the pattern runs on (catalogue names); None: every kind.
+    databases: tuple[str, ...] | None = None
+    # A database the target opens itself instead of the cell's (seed 001's in-memory
+    # SQLite); the harness then has nothing of its own to check afterwards.
+    fixed_database: str | None = None
+
+    def runs_on(self, database: str) -> bool:
+        return self.databases is None or database in self.databases
 
 
 _STRATEGIES: Registry[Strategy] = Registry("strategy")

@@ -10,13 +10,14 @@ what the endpoint is, which is exactly what the strategies differ in:
 
 The dependency runs with `scope="function"`: its commit finishes before the response
 is sent (with the default request scope, FastAPI answers first and commits after).
-With `commit_in_route`, the endpoint commits itself, as tutorials' `get_db` users do.
+With `commit_in_route`, the endpoint commits itself, as tutorials' `get_db` users do;
+seed targets pass `scope="request"` where their post uses a plain `Depends(get_db)`.
 """
 
 import enum
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
 from fastapi import APIRouter, Depends
 
@@ -29,8 +30,15 @@ class RouteStyle(enum.Enum):
     ASYNC = "async def + AsyncSession"
 
 
+DependencyScope = Literal["function", "request"]
+
+
 def _endpoint(
-    op: Callable[..., Any], style: RouteStyle, dependency: Callable[..., Any], commit_in_route: bool
+    op: Callable[..., Any],
+    style: RouteStyle,
+    dependency: Callable[..., Any],
+    commit_in_route: bool,
+    scope: DependencyScope,
 ) -> Any:
     hints = get_type_hints(op, include_extras=True)
     op_params = list(inspect.signature(op).parameters.values())[1:]  # drop the session
@@ -38,7 +46,7 @@ def _endpoint(
     db_param = inspect.Parameter(
         "db",
         inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[Any, Depends(dependency, scope="function")],
+        annotation=Annotated[Any, Depends(dependency, scope=scope)],
     )
 
     def threadpool_endpoint(db: Any, **kwargs: Any) -> Any:
@@ -70,13 +78,17 @@ def _endpoint(
 
 
 def build_router(
-    dependency: Callable[..., Any], style: RouteStyle, *, commit_in_route: bool = False
+    dependency: Callable[..., Any],
+    style: RouteStyle,
+    *,
+    commit_in_route: bool = False,
+    scope: DependencyScope = "function",
 ) -> APIRouter:
     router = APIRouter()
 
     def add(method: str, path: str, op: Callable[..., Any]) -> None:
         router.add_api_route(
-            path, _endpoint(op, style, dependency, commit_in_route), methods=[method]
+            path, _endpoint(op, style, dependency, commit_in_route, scope), methods=[method]
         )
 
     add("GET", "/items/{item_id}", ops.read_item)

@@ -8,6 +8,7 @@ from sessionbench.bench.databases.local_cluster import LocalClusterUnavailable, 
 from sessionbench.bench.processes import ChildProcesses
 
 POSTGRES_URL_ENV = "SESSIONBENCH_POSTGRES_URL"
+MYSQL_URL_ENV = "SESSIONBENCH_MYSQL_URL"
 
 
 @pytest.fixture
@@ -15,6 +16,14 @@ def postgres_url() -> str:
     url = os.environ.get(POSTGRES_URL_ENV)
     if not url:
         pytest.skip(f"{POSTGRES_URL_ENV} is not set")
+    return url
+
+
+@pytest.fixture
+def mysql_url() -> str:
+    url = os.environ.get(MYSQL_URL_ENV)
+    if not url:
+        pytest.skip(f"{MYSQL_URL_ENV} is not set")
     return url
 
 

@@ -40,3 +40,18 @@ def test_driver_follows_the_strategy_api_and_the_async_choice() -> None:
     }
     assert {c.users for c in cells} == {3}
     assert cells[0].slug == "sync-in-async_sqlite+pysqlite_default_crud"
+
+
+def test_a_seed_appears_only_with_the_databases_its_pattern_runs_on() -> None:
+    cells = expand(
+        [strategies().get("seed-002"), strategies().get("sync-in-async")],
+        [DATABASES.get("sqlite"), DATABASES.get("mysql")],
+        [POOLS.get("default")],
+        [load_scenarios().get("crud")],
+        duration_s=1,
+    )
+    assert [c.id for c in cells] == [
+        "sync-in-async/sqlite+pysqlite/default/crud",
+        "seed-002/mysql+pymysql/default/crud",
+        "sync-in-async/mysql+pymysql/default/crud",
+    ]

@@ -51,3 +51,14 @@ def test_every_scenario_names_known_routes() -> None:
     scenarios = load_scenarios()
     assert {"mixed", "health"} <= set(scenarios.names())
     assert all(s.tasks and s.users > 0 for s in scenarios)
+
+
+def test_seed_targets_name_their_post_and_stay_out_of_the_default_set() -> None:
+    seeds = [s for s in strategies() if "seed" in s.tags]
+    assert {s.name for s in seeds} == {
+        "seed-000", "seed-001-by-hand", "seed-001-get-db", "seed-002",
+        "seed-003-sync", "seed-003-async", "seed-004",
+    }  # fmt: skip
+    assert all(s.source and "core" not in s.tags for s in seeds)
+    assert strategies().get("seed-004").runs_on("postgres")
+    assert not strategies().get("seed-004").runs_on("sqlite")

@@ -36,7 +36,7 @@ def test_driver_choice() -> None:
     assert driver_for("postgresql", "async", "psycopg") == "psycopg"
     assert driver_for("postgresql", "sync", "asyncpg") == "psycopg"
     assert driver_for("sqlite", "async", "asyncpg") == "aiosqlite"
-    with pytest.raises(UsageError, match="valid: aiosqlite, asyncpg, psycopg"):
+    with pytest.raises(UsageError, match="valid: aiomysql, aiosqlite, asyncpg, psycopg"):
         check_async_driver("pg8000")
     with pytest.raises(UsageError, match="unknown driver"):
         with_driver(parse_url("sqlite:///x.db"), "asyncpg")

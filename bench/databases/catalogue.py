@@ -9,6 +9,7 @@ from sessionbench.registry import Registry
 
 from ..processes import ChildProcesses
 from .base import DatabaseServer
+from .mysql import open_mysql
 from .postgres import open_postgres
 from .sqlite import open_sqlite
 
@@ -33,11 +34,17 @@ DATABASES.add(
         "Postgres: --postgres-url, testcontainers or local binaries (psycopg; asyncpg or psycopg)",
     )
 )
+DATABASES.add(
+    DatabaseKind(
+        "mysql", "mysql", "MySQL/MariaDB: --mysql-url or testcontainers (pymysql; aiomysql)"
+    )
+)
 
 
 @dataclass(frozen=True)
 class ProvisionOptions:
     postgres_url: str | None = None
+    mysql_url: str | None = None
 
 
 @contextmanager
@@ -47,6 +54,9 @@ def open_database(
     if name == "sqlite":
         with open_sqlite(workdir) as sqlite_server:
             yield sqlite_server
+    elif name == "mysql":
+        with open_mysql(options.mysql_url) as mysql_server:
+            yield mysql_server
     else:
         with open_postgres(options.postgres_url, children, workdir) as postgres_server:
             yield postgres_server

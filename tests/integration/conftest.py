@@ -20,6 +20,7 @@ def run_cells(
     scenario: str,
     *,
     postgres_url: str | None = None,
+    mysql_url: str | None = None,
     duration_s: float = 3,
     users: int = 8,
     pool: str = "default",
@@ -33,4 +34,5 @@ def run_cells(
         duration_s=duration_s,
         users=users,
     )
-    return execute(RunPlan(cells, output, ProvisionOptions(postgres_url=postgres_url)))
+    provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
+    return execute(RunPlan(cells, output, provision))

@@ -62,3 +62,8 @@ def test_fail_route_rolls_back_on_postgres(tmp_path: Path, postgres_url: str) ->
     _assert_fail_rolls_back(
         run_cells(tmp_path, CORE, "postgres", "errors", postgres_url=postgres_url)
     )
+
+
+@pytest.mark.mysql
+def test_core_strategies_serve_the_healthy_path_on_mysql(tmp_path: Path, mysql_url: str) -> None:
+    _assert_healthy_path(run_cells(tmp_path, CORE, "mysql", "crud", mysql_url=mysql_url))
