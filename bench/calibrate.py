@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sessionbench.reports.gate import compare
-from sessionbench.reports.thresholds import parse_fail_on
+from sessionbench.reports.thresholds import Threshold, parse_fail_on
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
@@ -44,6 +44,26 @@ class Calibration:
 
 def _subset(result: RunResult, cells: list[int]) -> RunResult:
     return result.model_copy(update={"cells": [result.cells[i] for i in cells]})
+
+
+def gate_trials(
+    result: RunResult, a: list[int], b: list[int], thresholds: list[Threshold], seed: int = 0
+) -> tuple[int, int]:
+    """(A/A passes, A/B failures) over TRIALS random splits of the runs `a` and `b`."""
+    rng = random.Random(seed)
+    half = min(len(a), len(b)) // 2
+    aa_passed = ab_failed = 0
+    for _ in range(TRIALS):
+        shuffled = rng.sample(a, len(a))
+        gate = compare(
+            _subset(result, shuffled[:half]), _subset(result, shuffled[half:]), thresholds
+        )
+        aa_passed += not gate.failed
+        gate = compare(
+            _subset(result, rng.sample(a, half)), _subset(result, rng.sample(b, half)), thresholds
+        )
+        ab_failed += gate.failed
+    return aa_passed, ab_failed
 
 
 def _rps(result: RunResult, cells: list[int]) -> list[float]:
@@ -75,19 +95,7 @@ def calibrate(
     b = [i for i, c in enumerate(result.cells) if c.config.added_delay_ms > 0 and c.load]
     if min(len(a), len(b)) < 2 * 3:
         raise CalibrationError(f"too few measured runs: {len(a)} as is, {len(b)} slowed")
-    rng = random.Random(seed)
-    half = min(len(a), len(b)) // 2
-    aa_passed = ab_failed = 0
-    for _ in range(TRIALS):
-        shuffled = rng.sample(a, len(a))
-        gate = compare(
-            _subset(result, shuffled[:half]), _subset(result, shuffled[half:]), thresholds
-        )
-        aa_passed += not gate.failed
-        gate = compare(
-            _subset(result, rng.sample(a, half)), _subset(result, rng.sample(b, half)), thresholds
-        )
-        ab_failed += gate.failed
+    aa_passed, ab_failed = gate_trials(result, a, b, thresholds, seed)
     rps_a, rps_b = (statistics.median(_rps(result, arm)) for arm in (a, b))
     return Calibration(aa_passed, ab_failed, TRIALS, delay_ms, rps_b / rps_a)
 

@@ -1,16 +1,17 @@
 """The regression gate: compare a candidate run with a baseline, cell by cell.
 
 A metric regresses only when both hold (asv's rule): the repeats differ significantly
-(one-sided Mann-Whitney U, p <= ALPHA, in the metric's bad direction) and the ratio of
+(one-sided Mann-Whitney U in the metric's bad direction, Holm-adjusted over all checks,
+p <= ALPHA) and the ratio of
 medians new/base is beyond the threshold.  Qualitative regressions fail on their own:
-a finding kind the cell did not have (any error-level one; a warning only when most
-repeats show it; info never), a kind of request error it did not have, a cell that
-could no longer be measured.  Before any verdict, warnings say what makes the
-comparison weak: different environments, unstable metrics, too few repeats.
+a finding kind the cell did not have (shown by most repeats; info-level ones never),
+a kind of request error it did not have, a cell that could no longer be measured.
+Before any verdict, warnings say what makes the comparison weak: different
+environments, unstable metrics, too few repeats.
 """
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scipy.stats import mannwhitneyu
 
@@ -33,6 +34,7 @@ class MetricCheck:
     base: list[float]
     new: list[float]
     p_value: float | None  # None: too few repeats to test
+    p_adjusted: float | None = None  # Holm-adjusted over all the gate's checks
 
     @property
     def ratio(self) -> float:
@@ -41,7 +43,7 @@ class MetricCheck:
 
     @property
     def significant(self) -> bool:
-        return self.p_value is not None and self.p_value <= ALPHA
+        return self.p_adjusted is not None and self.p_adjusted <= ALPHA
 
     @property
     def regression(self) -> bool:
@@ -79,6 +81,17 @@ def _p_value(check_base: list[float], check_new: list[float], threshold: Thresho
     return float(mannwhitneyu(check_new, check_base, alternative=alternative).pvalue)
 
 
+def holm(checks: list[MetricCheck]) -> list[MetricCheck]:
+    """Holm's step-down adjustment: one job fails on any check, so ALPHA bounds the
+    chance that any of them is a false alarm, not each one alone."""
+    tested = sorted((c for c in checks if c.p_value is not None), key=lambda c: c.p_value or 0)
+    adjusted, running = {}, 0.0
+    for rank, check in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * (check.p_value or 0)))
+        adjusted[id(check)] = running
+    return [replace(c, p_adjusted=adjusted.get(id(c))) for c in checks]
+
+
 def _unstable(samples: list[float]) -> bool:
     if len(samples) < 2 or statistics.mean(samples) == 0:
         return False
@@ -104,11 +117,10 @@ def _qualitative(
     base_kinds = {f.kind for c in base for f in c.findings}
     for kind, seen in _findings_by_kind(new).items():
         finding = seen[0]
-        # An error-level finding (a leak, blocking) seen once is real; a warning must show
-        # in most repeats, as borderline ones (churn near its threshold) come and go.
-        gating = finding.severity == "error" or (
-            finding.severity == "warning" and len(seen) * 2 > len(new)
-        )
+        # A finding must show in most repeats, like a metric must differ significantly:
+        # borderline diagnoses (a stall on a busy machine, churn near its threshold) come
+        # and go between runs of the same code.  Info-level findings never gate.
+        gating = finding.severity != "info" and len(seen) * 2 > len(new)
         if kind not in base_kinds and gating:
             found.append(QualitativeRegression(cell, "new finding", f"{kind}: {finding.summary}"))
     base_errors = {
@@ -160,6 +172,7 @@ def compare(base: RunResult, new: RunResult, thresholds: list[Threshold]) -> Gat
                         f"{cell_id}: {threshold.metric.name} is unstable in the {label} run "
                         f"(spread >= {UNSTABLE_CV:.0%} of the mean)"
                     )
+    gate.checks = holm(gate.checks)
     if any(c.p_value is None for c in gate.checks):
         gate.warnings.append(
             f"fewer than {MIN_REPEATS} repeats per cell: metric changes cannot be significant, "

@@ -6,7 +6,7 @@ from .markdown import cell
 
 
 def _p(check: MetricCheck) -> str:
-    return "-" if check.p_value is None else f"{check.p_value:.3f}"
+    return "-" if check.p_adjusted is None else f"{check.p_adjusted:.3f}"
 
 
 def _outcome(check: MetricCheck) -> str:
@@ -28,7 +28,7 @@ def markdown(gate: GateResult) -> str:
         lines.append("")
     if gate.checks:
         lines += [
-            "| cell | metric | base (median) | new (median) | new/base | p | threshold | result |",
+            "| cell | metric | base median | new median | new/base | p (Holm) | limit | result |",
             "|---|---|---:|---:|---:|---:|---|---|",
         ]
         for check in sorted(gate.checks, key=lambda c: not c.regression):
