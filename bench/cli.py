@@ -192,8 +192,7 @@ def run(
         raise UsageError(
             "no cells: "
             + "; ".join(
-                f"{s.name} runs only on {', '.join(s.databases or ())}"
-                for s in chosen_strategies
+                f"{s.name} runs only on {', '.join(s.databases or ())}" for s in chosen_strategies
             )
         )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
