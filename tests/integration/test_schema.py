@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, create_engine, func, select, text
 
 from sessionbench.bench.databases.base import DatabaseUnavailable
-from sessionbench.bench.databases.mysql import MysqlServer, open_mysql
+from sessionbench.bench.databases.mysql import open_mysql
 from sessionbench.bench.errors import UsageError
 from sessionbench.bench.schema import MIGRATIONS, create_schema
 from sessionbench.bench.urls import driver_for, with_driver
@@ -39,10 +39,9 @@ def test_sqlite_schema_is_built_by_the_migrations(tmp_path: Path) -> None:
 
 @pytest.mark.mysql
 def test_mysql_cell_database_is_migrated_then_dropped(mysql_url: str) -> None:
-    with open_mysql(mysql_url) as server:
-        with server.fresh_database("cell") as url:
-            _assert_migrated(url)
-            name = url.database
+    with open_mysql(mysql_url) as server, server.fresh_database("cell") as url:
+        _assert_migrated(url)
+        name = url.database
     admin = create_engine(with_driver(server.admin_url, "pymysql"))
     try:
         with admin.connect() as connection:
