@@ -122,7 +122,7 @@ class Stall(BaseModel):
 
     at_s: float
     duration_ms: float
-    cause: Literal["code", "gc"]
+    cause: Literal["code", "gc", "other"]  # other: no Python code on the loop (GIL, CPU)
     stack: list[str]  # innermost frame last; empty for GC
 
 

@@ -20,6 +20,11 @@ class Scenario:
     users: int
     tasks: dict[str, int]
     slow_ms: int = 0
+    # A burst: `burst_users` users from `burst_start` for `burst_length` (fractions of
+    # the run), then back to `users` so recovery is measured too.  0 means no burst.
+    burst_users: int = 0
+    burst_start: float = 0.5
+    burst_length: float = 0.25
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: json.dumps(asdict(self))}
@@ -45,12 +50,29 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         raise ScenarioFileError(f"scenario {name!r}: 'users' must be a positive integer")
     if not isinstance(slow_ms, int) or slow_ms < 0:
         raise ScenarioFileError(f"scenario {name!r}: 'slow_ms' must be a non-negative integer")
+    burst_users = table.get("burst_users", 0)
+    if not isinstance(burst_users, int) or burst_users < 0:
+        raise ScenarioFileError(f"scenario {name!r}: 'burst_users' must be a non-negative integer")
+    start, length = table.get("burst_start", 0.5), table.get("burst_length", 0.25)
+    if not (
+        isinstance(start, int | float)
+        and isinstance(length, int | float)
+        and 0 <= start < 1
+        and 0 < length <= 1 - start
+    ):
+        raise ScenarioFileError(
+            f"scenario {name!r}: 'burst_start' and 'burst_length' must be fractions of the run "
+            "with burst_start + burst_length <= 1"
+        )
     return Scenario(
         name=name,
         description=str(table.get("description", "")),
         users=users,
         tasks=dict(tasks),
         slow_ms=slow_ms,
+        burst_users=burst_users,
+        burst_start=float(start),
+        burst_length=float(length),
     )
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from locust import FastHttpUser, constant, events
+from locust import FastHttpUser, LoadTestShape, constant, events
 
 SCENARIO = json.loads(os.environ.get("SESSIONBENCH_SCENARIO", '{"tasks": {"health": 1}}'))
 SLOW_MS = int(SCENARIO.get("slow_ms", 0))
@@ -105,3 +105,22 @@ class SessionbenchUser(FastHttpUser):
     tasks = [  # noqa: RUF012
         ROUTE_TASKS[route] for route, weight in SCENARIO["tasks"].items() for _ in range(weight)
     ]
+
+
+if SCENARIO.get("burst_users"):
+
+    class Burst(LoadTestShape):
+        """`--users` users, `burst_users` during the burst window, then back (recovery).
+        Reads --users and --run-time from the command line (use_common_options)."""
+
+        use_common_options = True
+
+        def tick(self) -> tuple[int, float] | None:
+            options = self.runner.environment.parsed_options  # type: ignore[union-attr]
+            run_time, elapsed = float(options.run_time), self.get_run_time()
+            if elapsed >= run_time:
+                return None
+            start = SCENARIO["burst_start"] * run_time
+            in_burst = start <= elapsed < start + SCENARIO["burst_length"] * run_time
+            users = SCENARIO["burst_users"] if in_burst else options.num_users
+            return users, float(max(users, 1) * 10)  # reach the new count within 0.1 s

@@ -12,10 +12,10 @@ POOLS.add(
 POOLS.add(
     PoolSettings(
         name="small",
-        description="2 connections, no overflow, 5 s timeout: shows exhaustion quickly",
+        description="2 connections, no overflow, 2 s timeout: shows exhaustion quickly",
         pool_size=2,
         max_overflow=0,
-        pool_timeout=5.0,
+        pool_timeout=2.0,
     )
 )
 POOLS.add(

@@ -41,7 +41,7 @@ def test_core_strategies_are_registered_with_their_api() -> None:
 def test_pool_variants_translate_to_engine_arguments() -> None:
     small = POOLS.get("small")
     assert small.capacity == 2
-    assert small.engine_kwargs()["pool_timeout"] == 5.0
+    assert small.engine_kwargs()["pool_timeout"] == 2.0
     null = POOLS.get("null")
     assert null.capacity is None
     assert null.engine_kwargs()["poolclass"].__name__ == "NullPool"

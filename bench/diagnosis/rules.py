@@ -1,6 +1,7 @@
 """One rule per finding kind.  Each reads the cell's evidence and returns a finding with
 the figures that prove it, or None.  Thresholds live in `thresholds.py`."""
 
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,8 +203,9 @@ def connection_leak(e: CellEvidence) -> Finding | None:
         "still checked out after load stopped",
         evidence={"gc_reclaimed_connections": reclaimed, "checked_out_after_quiesce": still_out},
         explanation="Sessions were not closed on some path (typically the error path without "
-        "try/finally), so their connections were never returned to the pool; SQLAlchemy "
-        "warned that the garbage collector had to clean them up.",
+        "try/finally): they were garbage-collected still holding their transaction, so "
+        "their connections went back to the pool (or were dropped) only when the collector "
+        "got to them, holding locks and pool slots until then.",
         hint="Open sessions with a context manager (`with SessionLocal() as db:`) or a yield "
         "dependency with try/finally, so close() runs when the route raises.",
     )
@@ -285,7 +287,11 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
 ]
 
 # A root cause explains its symptoms: report the cause alone.
-SUBSUMES = {"engine-per-request": {"connection-churn"}}
+SUBSUMES = {
+    "engine-per-request": {"connection-churn"},
+    # A session nobody closed is still inside its transaction until the GC finds it.
+    "connection-leak": {"idle-in-transaction"},
+}
 
 
 def diagnose(evidence: CellEvidence) -> list[Finding]:

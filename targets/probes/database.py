@@ -35,6 +35,7 @@ class DatabaseProbe:
         self.checkout_wait_ms: dict[int, int] = {}
         self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self.sessions_begun = 0
+        self._holding: set[int] = set()  # ids of sessions inside a transaction
         self._pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._watched: list[Pool] = []
         self._scoped_registries: list[Callable[[], int]] = []
@@ -51,6 +52,7 @@ class DatabaseProbe:
         self._listen(Pool, "close_detached", self._on_close)
         self._listen(Pool, "invalidate", self._on_invalidate)
         self._listen(Session, "after_begin", self._on_session_begin)
+        self._listen(Session, "after_transaction_end", self._on_transaction_end)
         warnings.filterwarnings("always", message=GC_CONNECTION_WARNING)
         warnings.showwarning = self._count_warning
 
@@ -117,6 +119,19 @@ class DatabaseProbe:
         if session not in self._sessions:
             self._sessions.add(session)
             self.sessions_begun += 1
+            weakref.finalize(session, self._on_session_collected, id(session))
+        self._holding.add(id(session))
+
+    def _on_transaction_end(self, session: Session, transaction: Any) -> None:
+        if transaction.parent is None:  # the root transaction: the connection goes back
+            self._holding.discard(id(session))
+
+    def _on_session_collected(self, key: int) -> None:
+        # Collected while still holding its transaction: nobody closed it, and only the
+        # garbage collector returned (or dropped) its connection.
+        if key in self._holding:
+            self._holding.discard(key)
+            self.gc_cleaned_connections += 1
 
     def _count_warning(self, message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
         if str(message).startswith(GC_CONNECTION_WARNING):

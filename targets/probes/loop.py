@@ -8,7 +8,8 @@ Nothing of asyncio or uvloop is patched: it is an ordinary `call_at` callback.
 The watchdog thread notices when the timer has not run for `WATCHDOG_THRESHOLD_S` and
 captures the loop thread's stack (`sys._current_frames()`), so that a stall can name
 the code that caused it.  Each stall is attributed to the garbage collector when GC
-pauses cover most of it, and to code otherwise.
+pauses cover most of it, to code when the loop thread was running Python code, and to
+"other" when it was not (it waited for the GIL or the CPU: other threads' doing).
 """
 
 import asyncio
@@ -69,6 +70,20 @@ class LagStats:
         return 0.0
 
 
+# Innermost frames of an event loop waiting for work (asyncio's selector, uvloop's run):
+# a stall seen there was not caused by Python code on the loop thread.
+IDLE_FRAMES = {"select", "_run_once", "run_forever", "run_until_complete", "run"}
+
+
+def _is_idle(stack: list[str]) -> bool:
+    if not stack:
+        return True
+    innermost = stack[-1]
+    return innermost.rsplit(" in ", 1)[-1] in IDLE_FRAMES and (
+        "asyncio" in innermost or "selectors" in innermost or "uvloop" in innermost
+    )
+
+
 def _format_stack(frame: object) -> list[str]:
     summary = traceback.extract_stack(frame)  # type: ignore[arg-type]
     return [f"{f.filename}:{f.lineno} in {f.name}" for f in summary][-STACK_DEPTH:]
@@ -120,9 +135,14 @@ class LoopMonitor:
 
     def _record_stall(self, since: float, now: float, late_ms: float) -> None:
         in_gc = self.gc_watch.time_in_gc(since, now)
-        cause = "gc" if in_gc >= GC_SHARE * (now - since) else "code"
         # The watchdog's capture during this stall (it may land just after the loop resumed).
         stack = next((s for at, s in reversed(self._captures) if at >= since), [])
+        if in_gc >= GC_SHARE * (now - since):
+            cause = "gc"
+        elif _is_idle(stack):
+            cause = "other"  # no Python code on the loop: GIL or CPU taken by other threads
+        else:
+            cause = "code"
         self.stalls.append(
             Stall(
                 at_s=since - self.started,
