@@ -2,10 +2,11 @@
 
 Both catch a commit that happens after the response: the acknowledged ids come from
 the load generator (every id POST /items answered with); the read-your-write probe
-posts a row and immediately reads it back on a different connection.
+posts a row and immediately reads it back on a different connection, during load.
 """
 
 import json
+import threading
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,8 @@ from sessionbench.targets.models import Item
 
 from .urls import driver_for, with_driver
 
-READ_YOUR_WRITE_PROBES = 20
+PROBE_PAUSE_S = 0.05
+PROBE_TIMEOUT_S = 5.0
 
 
 def acknowledged_ids(ack_file: Path) -> list[int]:
@@ -38,20 +40,41 @@ def missing_ids(url: URL, ids: list[int]) -> int:
     return len(set(ids) - found)
 
 
-def read_your_write(base_url: str, probes: int = READ_YOUR_WRITE_PROBES) -> tuple[int, int]:
-    """(probes made, reads that missed the row just written)."""
-    made = misses = 0
-    with httpx.Client(base_url=base_url, timeout=10) as writer:
-        for _ in range(probes):
-            try:
-                written = writer.post("/items", json={"name": "read-your-write"})
-                if written.status_code != 200:
-                    continue
-                # A fresh client: another connection, as a second browser tab would be.
-                with httpx.Client(base_url=base_url, timeout=10) as reader:
+class ReadYourWrite:
+    """During load, over and over: POST a row, then at once GET it on another connection.
+
+    Both clients keep their connection open, so the read leaves the moment the write's
+    answer arrives; under load, a commit that runs after the response often loses that
+    race.  Runs in a thread while load is applied, paced so it adds little load itself.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.probes = 0
+        self.misses = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sessionbench-ryw", daemon=True)
+
+    def __enter__(self) -> "ReadYourWrite":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
+
+    def _run(self) -> None:
+        with (
+            httpx.Client(base_url=self.base_url, timeout=PROBE_TIMEOUT_S) as writer,
+            httpx.Client(base_url=self.base_url, timeout=PROBE_TIMEOUT_S) as reader,
+        ):
+            while not self._stop.wait(PROBE_PAUSE_S):
+                try:
+                    written = writer.post("/items", json={"name": "read-your-write"})
+                    if written.status_code != 200:
+                        continue
                     read = reader.get(f"/items/{written.json()['id']}")
-            except httpx.HTTPError:
-                continue
-            made += 1
-            misses += read.status_code == 404
-    return made, misses
+                except httpx.HTTPError:
+                    continue
+                self.probes += 1
+                self.misses += read.status_code == 404

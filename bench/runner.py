@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sessionbench.targets.config import TargetConfig
 
-from .consistency import acknowledged_ids, missing_ids, read_your_write
+from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
 from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
@@ -118,7 +118,10 @@ def _measure(
     server_view = ServerView(url, _application_name(cell))
     ack_file = celldir / "acknowledged.json"
     try:
-        with Sampler(running.base_url, server_view) as sampler:
+        with (
+            Sampler(running.base_url, server_view) as sampler,
+            ReadYourWrite(running.base_url) as read_your_write,
+        ):
             load = drive(
                 running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
                 extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
@@ -127,7 +130,6 @@ def _measure(
         with httpx.Client(timeout=30) as client:
             final = probe(client, running.base_url, final=True)
         server_after = server_view.read()
-        probes_made, misses = read_your_write(running.base_url)
     finally:
         server_view.close()
     ids = acknowledged_ids(ack_file)
@@ -135,8 +137,8 @@ def _measure(
         update={
             "acknowledged_writes": len(ids),
             "missing_writes": missing_ids(url, ids),
-            "read_your_write_probes": probes_made,
-            "read_your_write_misses": misses,
+            "read_your_write_probes": read_your_write.probes,
+            "read_your_write_misses": read_your_write.misses,
         }
     )
     if final is None:  # probes off, or the target did not answer after quiesce

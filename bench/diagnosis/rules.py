@@ -27,17 +27,32 @@ class CellEvidence:
         return dict(self.final["pool"])
 
 
+_LIBRARY_DIRS = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _is_app_frame(frame: str) -> bool:
+    """Code of the app under test: not the standard library or an installed library
+    (sessionbench's own targets count as app code wherever they are installed)."""
+    return "sessionbench/targets/" in frame or not frame.startswith(_LIBRARY_DIRS)
+
+
 def _frame(stack: list[str]) -> str:
-    """The innermost frame outside the standard library and site-packages."""
-    own = [f for f in stack if "site-packages" not in f and "/lib/python3" not in f]
+    """The innermost frame of the app's own code."""
+    own = [f for f in stack if _is_app_frame(f)]
     return (own or stack or ["(stack not captured)"])[-1]
 
 
 def event_loop_blocking(e: CellEvidence) -> Finding | None:
+    # Only stalls with the app's own code on the stack: a stall inside the framework
+    # alone (formatting an error's traceback, say) is a consequence, not the cause.
     stalls = [
         s
         for s in e.diagnostics.stalls
-        if s.cause == "code" and s.duration_ms >= t.BLOCKING_STALL_MS
+        if s.cause == "code"
+        and s.duration_ms >= t.BLOCKING_STALL_MS
+        and any(_is_app_frame(f) for f in s.stack)
     ]
     if len(stalls) < t.BLOCKING_MIN_STALLS:
         return None
@@ -252,22 +267,25 @@ def idle_in_transaction(e: CellEvidence) -> Finding | None:
 
 
 def lost_write(e: CellEvidence) -> Finding | None:
+    late = int(e.final.get("commits", {}).get("commits_after_response", 0))
     missing, misses = e.checks.missing_writes, e.checks.read_your_write_misses
-    if missing + misses < t.LOST_WRITES_MIN:
+    if late + missing + misses < t.LOST_WRITES_MIN:
         return None
     return Finding(
         kind="lost-write",
         severity="error",
-        summary=f"{missing} acknowledged writes missing, {misses} of "
-        f"{e.checks.read_your_write_probes} reads right after a write did not see it",
+        summary=f"{late} commits completed after their response was sent; {missing} "
+        f"acknowledged writes missing, {misses} of {e.checks.read_your_write_probes} "
+        "immediate reads missed the row just written",
         evidence={
+            "commits_after_response": late,
             "acknowledged_writes": e.checks.acknowledged_writes,
             "missing_writes": missing,
             "read_your_write_misses": misses,
         },
         explanation="The response was sent before the transaction committed (commit after "
-        "`yield` in a dependency with FastAPI's default request scope): clients read stale "
-        "data, and a commit that fails after the 200 loses the write.",
+        "`yield` in a dependency with FastAPI's default request scope): clients can read "
+        "stale data, and a commit that fails after the 200 loses the write.",
         hint="Commit in the route, or declare the dependency with "
         '`Depends(get_db, scope="function")` so its exit code runs before the response.',
     )
@@ -286,15 +304,22 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     gc_pauses,
 ]
 
-# A root cause explains its symptoms: report the cause alone.
+# A root cause explains its symptoms: report the cause, with the symptoms' summaries
+# added to its evidence, so nothing measured is dropped.
 SUBSUMES = {
     "engine-per-request": {"connection-churn"},
-    # A session nobody closed is still inside its transaction until the GC finds it.
-    "connection-leak": {"idle-in-transaction"},
+    # A session nobody closed holds its transaction and its pool slot until the GC
+    # finds it: open transactions and a starved pool follow from the leak.
+    "connection-leak": {"idle-in-transaction", "pool-exhaustion"},
 }
 
 
 def diagnose(evidence: CellEvidence) -> list[Finding]:
     findings = [f for rule in RULES if (f := rule(evidence)) is not None]
-    hidden = {kind for f in findings for kind in SUBSUMES.get(f.kind, set())}
+    kinds = {f.kind: f for f in findings}
+    for cause, symptoms in SUBSUMES.items():
+        if cause in kinds:
+            for symptom in symptoms & kinds.keys():
+                kinds[cause].evidence[f"also: {symptom}"] = kinds[symptom].summary
+    hidden = {s for cause in kinds if cause in SUBSUMES for s in SUBSUMES[cause]}
     return [f for f in findings if f.kind not in hidden]

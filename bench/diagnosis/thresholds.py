@@ -57,6 +57,7 @@ LEAKED_SESSIONS_MIN = 10
 IDLE_IN_TRANSACTION_MIN = 1
 
 # lost-write --------------------------------------------------------------------------
-# Acknowledged writes missing from the table, or reads right after a write that did
-# not see it: any is a write the client was told succeeded too early.
+# Commits that completed after their response was sent, acknowledged writes missing
+# from the table, or reads right after a write that did not see it: any is a write
+# the client was told had succeeded before it had.
 LOST_WRITES_MIN = 1

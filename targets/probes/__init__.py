@@ -14,7 +14,8 @@ What it measures, inside the app's own process:
 - pool: connections opened/closed, checked out (max), overflow, checkout waits, pool
   timeouts, invalidations, engines in use, connections the GC had to clean up;
 - sessions begun and still alive, the scoped-session registry size;
-- the threadpool: tokens borrowed of the total.
+- the threadpool: tokens borrowed of the total;
+- commits that completed after the response had been sent.
 
 `GET /_sessionbench/probe` returns the readings as JSON; `?final=1` first runs a full
 collection, so that only objects something still holds are counted as alive.
@@ -29,6 +30,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .commits import CommitTiming, ResponseSentMiddleware
 from .database import DatabaseProbe
 from .gcwatch import GcWatch
 from .loop import LoopMonitor
@@ -45,6 +47,7 @@ class Probes:
         self.loop = LoopMonitor(self.gc)
         self.database = DatabaseProbe()
         self.threadpool = ThreadpoolProbe()
+        self.commits = CommitTiming()
 
     def watch_engine(self, engine: Engine | AsyncEngine) -> None:
         self.database.watch_engine(
@@ -58,12 +61,14 @@ class Probes:
     def start(self) -> None:
         self.gc.install()
         self.database.install()
+        self.commits.install()
         self.loop.start()
         self.threadpool.start()
 
     def stop(self) -> None:
         self.threadpool.stop()
         self.loop.stop()
+        self.commits.uninstall()
         self.database.uninstall()
         self.gc.uninstall()
 
@@ -84,6 +89,7 @@ class Probes:
             "gc": self.gc.snapshot(),
             "pool": self.database.snapshot(),
             "threadpool": self.threadpool.snapshot(),
+            "commits": self.commits.snapshot(),
         }
         lag.window_max_ms = 0.0
         return reading
@@ -102,6 +108,7 @@ class Probes:
                 self.stop()
 
         app.router.lifespan_context = lifespan
+        app.add_middleware(ResponseSentMiddleware)
 
         @app.get(PROBE_PATH, include_in_schema=False)
         async def probe(final: bool = False) -> dict[str, Any]:
