@@ -52,7 +52,7 @@ class Owner:
 
 def _start_time(pid: int) -> float | None:
     try:
-        return round(psutil.Process(pid).create_time(), 2)
+        return round(float(psutil.Process(pid).create_time()), 2)
     except psutil.Error:
         return None
 

@@ -29,7 +29,7 @@ class DockerUnavailable(Exception):
     pass
 
 
-def _docker_client() -> Any:
+def docker_client() -> Any:
     try:
         import docker
 
@@ -43,7 +43,7 @@ def _docker_client() -> Any:
 def reap_containers() -> list[str]:
     """Remove sessionbench containers whose owning run has ended; their names."""
     try:
-        client = _docker_client()
+        client = docker_client()
     except DockerUnavailable:
         return []
     removed = []
@@ -60,7 +60,7 @@ def reap_containers() -> list[str]:
 
 @contextmanager
 def postgres_container() -> Iterator[URL]:
-    _docker_client().close()
+    docker_client().close()
     from testcontainers.core.config import testcontainers_config
     from testcontainers.postgres import PostgresContainer
 
@@ -89,7 +89,7 @@ DEFAULT_MYSQL_IMAGE = "mariadb:11"
 
 @contextmanager
 def mysql_container() -> Iterator[URL]:
-    _docker_client().close()
+    docker_client().close()
     from testcontainers.community.mysql import MySqlContainer
     from testcontainers.core.config import testcontainers_config
 
