@@ -126,6 +126,7 @@ def _measure(
                 running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
                 extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
             )  # fmt: skip
+        running.ensure_alive()  # a target that died under load: this cell's error
         time.sleep(QUIESCE_S)
         with httpx.Client(timeout=30) as client:
             final = probe(client, running.base_url, final=True)
