@@ -20,8 +20,15 @@ from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
-from . import calibrate as calibrate_command
-from . import compare_command, listing, micro_command, report_command
+from . import (
+    calibrate_driver,
+    calibrate_gate,
+    calibrate_probes,
+    compare_command,
+    listing,
+    micro_command,
+    report_command,
+)
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
@@ -36,12 +43,19 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Benchmark and diagnose how FastAPI apps use SQLAlchemy sessions.",
 )
+calibrate_app = typer.Typer(
+    no_args_is_help=True, help="Check sessionbench's own measurements on this machine."
+)
+app.add_typer(calibrate_app, name="calibrate")
 console = Console()
 
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
 MAX_REPEAT = 100
 DEFAULT_DURATION = "10s"
+# A plain `run` compares the core strategies and shows, beside them, the known-bad ones
+# and the diagnoses they earn.
+DEFAULT_TAGS = {"core", "broken"}
 
 
 def parse_duration(text: str) -> float:
@@ -107,7 +121,9 @@ def run(
     strategy: Annotated[
         list[str] | None,
         typer.Option(
-            "--strategy", "-s", help="strategy (repeatable); default: all core strategies"
+            "--strategy",
+            "-s",
+            help="strategy (repeatable); default: the core and the known-bad strategies",
         ),
     ] = None,
     db: Annotated[
@@ -174,7 +190,7 @@ def run(
     chosen_strategies = (
         [registry.get(n) for n in strategy]
         if strategy
-        else [s for s in registry if "core" in s.tags]
+        else [s for s in registry if DEFAULT_TAGS & set(s.tags)]
     )
     cells = expand(
         chosen_strategies,
@@ -239,8 +255,8 @@ def compare_runs(
     raise typer.Exit(code)
 
 
-@app.command()
-def calibrate(
+@calibrate_app.command("gate")
+def calibrate_gate_command(
     runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 12,
     duration: Annotated[str, typer.Option(help="load time per run")] = "3s",
     users: Annotated[int, typer.Option(help="concurrent users")] = 8,
@@ -252,11 +268,44 @@ def calibrate(
     if not 6 <= runs <= MAX_REPEAT or not 0 < slowdown < 10:
         raise UsageError("--runs must be 6 to 100 and --slowdown in (0, 10)")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    calibrate_command.run(
+    calibrate_gate.run(
         runs=runs, duration_s=parse_duration(duration), users=users, slowdown=slowdown,
         fail_on=fail_on, output=output or Path("sessionbench-results") / f"calibrate-{stamp}",
         console=console,
     )  # fmt: skip
+
+
+@calibrate_app.command("driver")
+def calibrate_driver_command(
+    connections: Annotated[int, typer.Option(help="connections for both wrk and Locust")] = 32,
+    duration: Annotated[str, typer.Option(help="load time per measurement")] = "10s",
+    rounds: Annotated[int, typer.Option(help="Locust runs, each between two wrk runs")] = 2,
+) -> None:
+    """Is the load generator the bottleneck?  Locust against wrk on GET /health."""
+    ok = calibrate_driver.run(
+        connections=connections,
+        duration_s=round(parse_duration(duration)),
+        rounds=rounds,
+        console=console,
+    )
+    raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)
+
+
+@calibrate_app.command("probes")
+def calibrate_probes_command(
+    rounds: Annotated[int, typer.Option(help="runs with probes on, and off, alternating")] = 3,
+    duration: Annotated[str, typer.Option(help="load time per overhead run")] = "5s",
+    output: Annotated[Path | None, typer.Option(help="directory for the overhead runs")] = None,
+) -> None:
+    """Loop-lag accuracy (stalls of 20, 50, 200 ms) and the probes' overhead."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    ok = calibrate_probes.run(
+        output=output or Path("sessionbench-results") / f"calibrate-probes-{stamp}",
+        rounds=rounds,
+        duration_s=parse_duration(duration),
+        console=console,
+    )
+    raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)
 
 
 @app.command()

@@ -116,8 +116,9 @@ if SCENARIO.get("burst_users"):
         use_common_options = True
 
         def tick(self) -> tuple[int, float] | None:
-            options = self.runner.environment.parsed_options  # type: ignore[union-attr]
-            run_time, elapsed = float(options.run_time), self.get_run_time()
+            runner: Any = self.runner  # set by Locust before the first tick
+            options = runner.environment.parsed_options
+            run_time, elapsed = float(options.run_time), float(self.get_run_time())
             if elapsed >= run_time:
                 return None
             start = SCENARIO["burst_start"] * run_time

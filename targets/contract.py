@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import TargetConfig
 from .operations import DeliberateFailure
-from .slowdown import add_delay
 from .probes import Probes
+from .slowdown import add_delay
 
 
 async def _deliberate_failure(_request: Request, exc: Exception) -> JSONResponse:

@@ -68,5 +68,5 @@ def test_corrupt_files_fail_with_one_line(tmp_path: Path, text: str, message: st
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(ResultFileError, match="cannot read .*nowhere.json"):
+    with pytest.raises(ResultFileError, match=r"cannot read .*nowhere\.json"):
         load_result(tmp_path / "nowhere.json")

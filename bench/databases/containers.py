@@ -10,6 +10,7 @@ builds one without any registry).
 
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,13 +30,35 @@ class DockerUnavailable(Exception):
     pass
 
 
+def _unix_socket_refuses() -> str | None:
+    """Why the engine's Unix socket cannot be reached, or None.  Checked with a socket
+    of our own first: the docker SDK leaks the socket of a connection that fails."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return None
+    path = host.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(3)
+        try:
+            probe.connect(path)
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+    return None
+
+
 def docker_client() -> Any:
+    refused = _unix_socket_refuses()
+    if refused is not None:
+        raise DockerUnavailable(f"no Docker engine answers ({refused})")
+    client = None
     try:
         import docker
 
         client = docker.from_env(timeout=3)
         client.ping()
     except Exception as exc:  # the docker SDK raises many kinds; any means "no engine"
+        if client is not None:
+            client.close()  # its socket, else a ResourceWarning at garbage collection
         raise DockerUnavailable(f"no Docker engine answers ({first_line(exc)})") from None
     return client
 

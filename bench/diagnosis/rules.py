@@ -231,15 +231,19 @@ def session_leak(e: CellEvidence) -> Finding | None:
     alive = int(pool["sessions_alive"])
     registry = pool.get("scoped_registry")
     held = max(alive, int(registry or 0))
-    if held < t.LEAKED_SESSIONS_MIN:
+    opened = max(int(pool["sessions_begun"]), 1)
+    if held < t.LEAKED_SESSIONS_MIN or held / opened < t.LEAKED_SESSIONS_SHARE:
         return None
-    evidence: dict[str, float | int | str] = {"sessions_alive_after_quiesce": alive}
+    evidence: dict[str, float | int | str] = {
+        "sessions_alive_after_quiesce": alive,
+        "sessions_opened": opened,
+    }
     if registry is not None:
         evidence["scoped_registry_size"] = registry
     return Finding(
         kind="session-leak",
         severity="error",
-        summary=f"{held} sessions still held after load stopped and a full GC",
+        summary=f"{held} of {opened} sessions still held after load stopped and a full GC",
         evidence=evidence,
         explanation="Something keeps every request's session alive: a scoped-session registry "
         "whose entries are never removed grows by one session (and one finished task) per "

@@ -50,6 +50,10 @@ LEAKED_CONNECTIONS_MIN = 1
 # Sessions still alive after quiesce and a full GC, beyond a small allowance for what a
 # framework may cache: a healthy app holds none once requests are done.
 LEAKED_SESSIONS_MIN = 10
+# ... and a large share of all sessions the app opened: a registry that keeps every
+# request's session holds nearly all of them, while a few sessions kept alive by stored
+# tracebacks of failed requests (the trail of a connection leak) are a small share.
+LEAKED_SESSIONS_SHARE = 0.2
 
 # idle-in-transaction -----------------------------------------------------------------
 # Sessions or server connections still inside a transaction after quiesce: any holds

@@ -148,9 +148,10 @@ register(
         summary="post 001: sqlite :memory:, SessionLocal() ... close() by hand in def routes",
         api="sync",
         build_app=build_by_hand,
-        # An exception between SessionLocal() and close() leaves the session open; only
-        # the garbage collector returns its connection.
-        expected_findings=("connection-leak", "session-leak"),
+        # An exception between SessionLocal() and close() (every route raises "no such
+        # table" here) leaves the session open; only the garbage collector returns its
+        # connection.  Nothing holds the sessions afterwards, so no session-leak.
+        expected_findings=("connection-leak",),
         tags=("seed",),
         source=SOURCE,
         databases=("sqlite",),
@@ -163,6 +164,11 @@ register(
         summary="post 001: sqlite :memory:, get_db dependency (yield/close) in def routes",
         api="sync",
         build_app=build_get_db,
+        # The "good way" leaks here too: FastAPI runs get_db's `finally: db.close()` in
+        # another threadpool thread than the route, and SQLite's connection refuses to be
+        # used from a thread other than its own, so close() fails and the connection is
+        # only reclaimed by the garbage collector.
+        expected_findings=("connection-leak",),
         tags=("seed",),
         source=SOURCE,
         databases=("sqlite",),

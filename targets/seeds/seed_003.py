@@ -190,8 +190,7 @@ register(
         summary="post 003: DatabaseManager() (new async engine) per request, commit after yield",
         api="async",
         build_app=build_async,
-        # Building an engine (and its first connection) per request costs the loop too.
-        expected_findings=("engine-per-request", "event-loop-blocking", "lost-write"),
+        expected_findings=("engine-per-request", "lost-write"),
         tags=("seed",),
         source=SOURCE,
         databases=SERVER_DATABASES,

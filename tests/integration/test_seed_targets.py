@@ -2,8 +2,7 @@
 
 One short run per database (scenario "mixed": reads, writes, transfers, slow queries,
 the error path and /health); each seed's findings must be the ones its descriptor
-expects.  Diagnoses the probes do not yet report are strict xfails, so they turn red
-the moment they start passing and the mark must go.
+expects.
 """
 
 import os
@@ -22,21 +21,9 @@ pytestmark = pytest.mark.integration
 
 SEEDS_BY_DATABASE = {
     "sqlite": ["seed-000", "seed-001-by-hand", "seed-001-get-db"],
-    # seed-004 is left out: after load, the harness's probes wait out pool_timeout (30 s)
-    # on its exhausted pool, request after request, for minutes.
-    "postgres": ["seed-003-sync", "seed-003-async"],
+    "postgres": ["seed-003-sync", "seed-003-async", "seed-004"],
     "mysql": ["seed-002", "seed-003-sync", "seed-003-async"],
 }
-NOT_YET_REPORTED = {
-    ("postgres", "seed-003-sync"): "lost-write (commit after the response) not reported",
-    ("postgres", "seed-003-async"): "lost-write (commit after the response) not reported",
-    ("mysql", "seed-003-sync"): "lost-write (commit after the response) not reported",
-    ("mysql", "seed-003-async"): "lost-write (commit after the response) not reported",
-    ("sqlite", "seed-001-by-hand"): "session-leak not reported (sessions never closed)",
-    ("sqlite", "seed-001-get-db"): "reports connection-leak for sessions get_db does close",
-}
-
-
 URL_ENVS = {"postgres": POSTGRES_URL_ENV, "mysql": MYSQL_URL_ENV}
 Run = tuple[Path, dict[str, CellResult]]
 
@@ -67,16 +54,14 @@ def seed_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Run]:
     return run
 
 
-def _marks(database: str, name: str) -> list[pytest.MarkDecorator]:
-    marks = [getattr(pytest.mark, database)] if database in URL_ENVS else []
-    if (database, name) in NOT_YET_REPORTED:
-        marks.append(pytest.mark.xfail(strict=True, reason=NOT_YET_REPORTED[(database, name)]))
-    return marks
-
-
 def _params() -> list[object]:
     return [
-        pytest.param(database, name, id=f"{database}-{name}", marks=_marks(database, name))
+        pytest.param(
+            database,
+            name,
+            id=f"{database}-{name}",
+            marks=[getattr(pytest.mark, database)] if database in URL_ENVS else [],
+        )
         for database, names in SEEDS_BY_DATABASE.items()
         for name in names
     ]

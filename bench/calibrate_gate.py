@@ -1,4 +1,4 @@
-"""`sessionbench calibrate`: does the gate pass the same code and fail a 25 % slowdown?
+"""`sessionbench calibrate gate`: does the gate pass the same code and fail a 25 % slowdown?
 
 One cell is measured `runs` times as it is (A) and `runs` times with extra CPU per
 request (B), alternating A and B on the same machine.  The extra CPU is sized from a
