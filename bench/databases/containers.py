@@ -81,19 +81,18 @@ def reap_containers() -> list[str]:
     return removed
 
 
-@contextmanager
-def postgres_container() -> Iterator[URL]:
-    docker_client().close()
+def _prepare() -> None:
+    docker_client().close()  # fail fast, with our own message, when no engine answers
     from testcontainers.core.config import testcontainers_config
-    from testcontainers.postgres import PostgresContainer
 
     if RYUK_ENV not in os.environ:
         testcontainers_config.ryuk_disabled = True
-    image = os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
-    container = PostgresContainer(
-        image, username="postgres", password=secrets.token_urlsafe(16), dbname="postgres",
-        driver=None,
-    ).with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})  # fmt: skip
+
+
+@contextmanager
+def _started(container: Any, image: str) -> Iterator[URL]:
+    """Start a labelled container, yield its URL, and always stop it."""
+    container.with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})
     try:
         try:
             container.start()
@@ -104,6 +103,20 @@ def postgres_container() -> Iterator[URL]:
         yield make_url(container.get_connection_url())
     finally:
         container.stop()
+
+
+@contextmanager
+def postgres_container() -> Iterator[URL]:
+    _prepare()
+    from testcontainers.postgres import PostgresContainer
+
+    image = os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
+    container = PostgresContainer(
+        image, username="postgres", password=secrets.token_urlsafe(16), dbname="postgres",
+        driver=None,
+    )  # fmt: skip
+    with _started(container, image) as url:
+        yield url
 
 
 MYSQL_IMAGE_ENV = "SESSIONBENCH_MYSQL_IMAGE"
@@ -112,24 +125,11 @@ DEFAULT_MYSQL_IMAGE = "mariadb:11"
 
 @contextmanager
 def mysql_container() -> Iterator[URL]:
-    docker_client().close()
+    _prepare()
     from testcontainers.community.mysql import MySqlContainer
-    from testcontainers.core.config import testcontainers_config
 
-    if RYUK_ENV not in os.environ:
-        testcontainers_config.ryuk_disabled = True
     image = os.environ.get(MYSQL_IMAGE_ENV, DEFAULT_MYSQL_IMAGE)
     # root: each cell creates and drops its own database.
-    container = MySqlContainer(
-        image, username="root", password=secrets.token_urlsafe(16)
-    ).with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})
-    try:
-        try:
-            container.start()
-        except Exception as exc:  # image pull or start-up failure
-            raise DockerUnavailable(
-                f"container {image} did not start ({first_line(exc)})"
-            ) from None
-        yield make_url(container.get_connection_url())
-    finally:
-        container.stop()
+    container = MySqlContainer(image, username="root", password=secrets.token_urlsafe(16))
+    with _started(container, image) as url:
+        yield url

@@ -25,6 +25,7 @@ TRUTH: list[tuple[str, str, str, int | None, set[str]]] = [
     ("manual-close", "errors", "large", 8, {"connection-leak"}),
     ("async-session", "burst", "small", None, {"pool-exhaustion"}),
     ("async-session", "crud", "churn", 16, {"connection-churn"}),
+    ("sync-threadpool", "slow", "large", 64, {"threadpool-starvation"}),
     # Healthy: the same exposing scenarios, within the pool's capacity.
     ("async-session", "slow", "large", 8, set()),
     ("async-session", "errors", "large", 8, set()),
