@@ -54,14 +54,18 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
         and s.duration_ms >= t.BLOCKING_STALL_MS
         and any(_is_app_frame(f) for f in s.stack)
     ]
-    if len(stalls) < t.BLOCKING_MIN_STALLS:
+    stalled_ms = sum(s.duration_ms for s in stalls)
+    duration_s = max(e.load.duration_s, 1e-3)
+    recurring = len(stalls) / duration_s >= t.BLOCKING_STALLS_PER_S
+    long = stalled_ms / 1000 / duration_s >= t.BLOCKING_STALLED_SHARE
+    if len(stalls) < t.BLOCKING_MIN_STALLS or not (recurring or long):
         return None
     worst = max(stalls, key=lambda s: s.duration_ms)
     health = next((r for r in e.load.routes if r.name == "/health"), None)
     evidence: dict[str, float | int | str] = {
         "stalls": len(stalls),
         "stall_max_ms": round(worst.duration_ms, 1),
-        "stalled_ms_total": round(sum(s.duration_ms for s in stalls), 1),
+        "stalled_ms_total": round(stalled_ms, 1),
         "blocking_code": _frame(worst.stack),
     }
     if health is not None:
@@ -160,7 +164,8 @@ def connection_churn(e: CellEvidence) -> Finding | None:
     settled = e.pool.capacity or 1
     extra = max(0, pool["connections_opened"] - settled)
     rate = extra / e.load.duration_s if e.load.duration_s else 0.0
-    if rate < t.CHURN_CONNECTS_PER_S:
+    per_request = extra / max(e.load.requests, 1)
+    if rate < t.CHURN_CONNECTS_PER_S or per_request < t.CHURN_CONNECTS_PER_REQUEST:
         return None
     return Finding(
         kind="connection-churn",
@@ -170,6 +175,7 @@ def connection_churn(e: CellEvidence) -> Finding | None:
         evidence={
             "connections_opened": pool["connections_opened"],
             "connects_per_s": round(rate, 1),
+            "connects_per_request": round(per_request, 3),
             "pool_size": e.pool.pool_size,
             "max_overflow": e.pool.max_overflow,
         },

@@ -12,6 +12,11 @@ margin on a 2-core machine where the load generator shares the CPU.
 BLOCKING_STALL_MS = 40.0
 # One such stall can be a fluke (an import, a cold cache); several are a pattern.
 BLOCKING_MIN_STALLS = 3
+# ... and they must recur or add up: code that blocks does so with every request that
+# runs it (many stalls a second), or for long (a large share of the run).  A few stalls
+# over a run (an engine built now and then on a busy box) are not a pattern.
+BLOCKING_STALLS_PER_S = 2.0
+BLOCKING_STALLED_SHARE = 0.25
 
 # GC pauses (a note, not a problem of the strategy) -----------------------------------
 # Full collections in a busy app stop the loop for 50-80 ms on this kind of machine.
@@ -35,6 +40,9 @@ THREADPOOL_SATURATED_SHARE = 0.2
 # that keeps its connections opens none after warm-up; overflow connections closed on
 # check-in reopen at request rate (hundreds per second).
 CHURN_CONNECTS_PER_S = 10.0
+# ... and per request: churn worth fixing costs a connection for a good share of the
+# requests; a few reconnects over thousands of requests are noise.
+CHURN_CONNECTS_PER_REQUEST = 0.1
 
 # engine-per-request ------------------------------------------------------------------
 # Engines (pools) that made a first connection during the run.  An app has one or two;
