@@ -47,7 +47,8 @@ calibrate_app = typer.Typer(
     no_args_is_help=True, help="Check sessionbench's own measurements on this machine."
 )
 app.add_typer(calibrate_app, name="calibrate")
-console = Console()
+# Piped or logged output keeps full-width tables (Rich would assume 80 columns).
+console = Console() if Console().is_terminal else Console(width=140)
 
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000

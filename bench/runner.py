@@ -200,13 +200,15 @@ def run_cell(
 
 def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
     events = events or RunEvents()
+    # Absolute, since children (Locust) run in other working directories.
+    output_dir = plan.output_dir.resolve()
     try:
-        plan.output_dir.mkdir(parents=True, exist_ok=True)
+        output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
             f"cannot use {plan.output_dir} as output directory: {exc.strerror}"
         ) from None
-    results_path = plan.output_dir / "results.json"
+    results_path = output_dir / "results.json"
     result = RunResult(
         started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment()
     )
@@ -226,7 +228,7 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                             index += 1
                             events.cell_started(index, len(plan.cells) * plan.repeat, cell)
                             suffix = f"-r{repeat}" if plan.repeat > 1 else ""
-                            celldir = plan.output_dir / f"{cell.slug}{suffix}"
+                            celldir = output_dir / f"{cell.slug}{suffix}"
                             celldir.mkdir(exist_ok=True)
                             cell_result = run_cell(cell, server, children, celldir)
                             cell_result.repeat = repeat

@@ -1,5 +1,7 @@
 """Each core strategy, started for real under uvicorn and driven by Locust."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,18 @@ def test_fail_route_rolls_back_on_postgres(tmp_path: Path, postgres_url: str) ->
 @pytest.mark.mysql
 def test_core_strategies_serve_the_healthy_path_on_mysql(tmp_path: Path, mysql_url: str) -> None:
     _assert_healthy_path(run_cells(tmp_path, CORE, "mysql", "crud", mysql_url=mysql_url))
+
+
+def test_cli_run_with_default_output_in_the_working_directory(tmp_path: Path) -> None:
+    """What README's first command does, briefly: relative paths, exit code, table."""
+    cli = subprocess.run(
+        [sys.executable, "-m", "sessionbench", "run", "-s", "async-session", "--scenario",
+         "crud", "--duration", "2s", "--users", "4"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    [results] = list(tmp_path.glob("sessionbench-results/*/results.json"))
+    stored = RunResult.model_validate_json(results.read_text())
+    assert stored.cells[0].status == "ok" and stored.cells[0].load is not None
+    assert stored.cells[0].load.requests > 0
+    assert "async-session" in cli.stdout and "req/s" in cli.stdout
