@@ -53,7 +53,7 @@ console = Console() if Console().is_terminal else Console(width=140)
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
 MAX_REPEAT = 100
-DEFAULT_DURATION = "10s"
+DEFAULT_DURATION = "8s"
 # A plain `run` compares the core strategies and shows, beside them, the known-bad ones
 # and the diagnoses they earn.
 DEFAULT_TAGS = {"core", "broken"}

@@ -319,8 +319,8 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
 SUBSUMES = {
     "engine-per-request": {"connection-churn"},
     # A session nobody closed holds its transaction and its pool slot until the GC
-    # finds it: open transactions and a starved pool follow from the leak.
-    "connection-leak": {"idle-in-transaction", "pool-exhaustion"},
+    # finds it: open transactions, a starved pool and threads waiting on it follow.
+    "connection-leak": {"idle-in-transaction", "pool-exhaustion", "threadpool-starvation"},
 }
 
 
