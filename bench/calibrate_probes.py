@@ -62,7 +62,7 @@ def measure_accuracy(workdir: Path) -> list[Accuracy]:
             for _ in range(REPEATS):
                 before = len(_stalls(client, target.base_url))
                 client.get("/stall", params={"ms": stall_ms})
-                time.sleep(0.1)
+                time.sleep(0.1 + stall_ms / 1000)
                 new = _stalls(client, target.base_url)[before:]
                 measured.append(max((s["duration_ms"] for s in new), default=0.0))
             results.append(Accuracy(stall_ms, measured))

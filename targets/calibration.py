@@ -1,9 +1,11 @@
 """`calibration-stall`: stalls its event loop for exactly N ms on request.
 
 Not a session strategy: the known quantity against which the loop-lag probe is
-calibrated (`GET /stall?ms=N` sleeps N ms on the loop thread, then answers).
+calibrated.  `GET /stall?ms=N` answers at once and schedules a callback that sleeps N ms
+on the loop thread, so the stall is exactly N ms, without the request's own work.
 """
 
+import asyncio
 import time
 
 from fastapi import FastAPI
@@ -18,7 +20,8 @@ def build_app(config: TargetConfig) -> FastAPI:
 
     @app.get("/stall")
     async def stall(ms: int) -> dict[str, int]:
-        time.sleep(ms / 1000)  # deliberately blocking: that is the point
+        # Deliberately blocking: that is the point.
+        asyncio.get_running_loop().call_soon(time.sleep, ms / 1000)
         return {"stalled_ms": ms}
 
     return app
