@@ -1,7 +1,8 @@
 """The regression gate: compare a candidate run with a baseline, cell by cell.
 
 A metric regresses only when both hold (asv's rule): the repeats differ significantly
-(one-sided Mann-Whitney U in the metric's bad direction, Holm-adjusted over all checks,
+(one-sided Mann-Whitney U in the metric's bad direction, Holm-adjusted over the checks
+beyond their thresholds,
 p <= ALPHA) and the ratio of
 medians new/base is beyond the threshold.  Qualitative regressions fail on their own:
 a finding kind the cell did not have (shown by most repeats; info-level ones never),
@@ -34,7 +35,7 @@ class MetricCheck:
     base: list[float]
     new: list[float]
     p_value: float | None  # None: too few repeats to test
-    p_adjusted: float | None = None  # Holm-adjusted over all the gate's checks
+    p_adjusted: float | None = None  # Holm-adjusted over the checks beyond threshold
 
     @property
     def ratio(self) -> float:
@@ -83,8 +84,13 @@ def _p_value(check_base: list[float], check_new: list[float], threshold: Thresho
 
 def holm(checks: list[MetricCheck]) -> list[MetricCheck]:
     """Holm's step-down adjustment: one job fails on any check, so ALPHA bounds the
-    chance that any of them is a false alarm, not each one alone."""
-    tested = sorted((c for c in checks if c.p_value is not None), key=lambda c: c.p_value or 0)
+    chance that any of them is a false alarm, not each one alone.  The family is the
+    checks whose change is beyond their threshold: only those can fail the gate, and
+    counting the others would only cost the real regressions their power."""
+    tested = sorted(
+        (c for c in checks if c.p_value is not None and c.threshold.exceeded(c.ratio)),
+        key=lambda c: c.p_value or 0,
+    )
     adjusted, running = {}, 0.0
     for rank, check in enumerate(tested):
         running = max(running, min(1.0, (len(tested) - rank) * (check.p_value or 0)))
