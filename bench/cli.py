@@ -258,8 +258,8 @@ def compare_runs(
 
 @calibrate_app.command("gate")
 def calibrate_gate_command(
-    runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 12,
-    duration: Annotated[str, typer.Option(help="load time per run")] = "3s",
+    runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 16,
+    duration: Annotated[str, typer.Option(help="load time per run")] = "5s",
     users: Annotated[int, typer.Option(help="concurrent users")] = 8,
     slowdown: Annotated[float, typer.Option(help="injected slowdown of arm B")] = 0.25,
     fail_on: Annotated[str, typer.Option(help="the gate's thresholds")] = DEFAULT_FAIL_ON,

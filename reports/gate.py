@@ -95,7 +95,8 @@ def holm(checks: list[MetricCheck]) -> list[MetricCheck]:
     for rank, check in enumerate(tested):
         running = max(running, min(1.0, (len(tested) - rank) * (check.p_value or 0)))
         adjusted[id(check)] = running
-    return [replace(c, p_adjusted=adjusted.get(id(c))) for c in checks]
+    # Checks within their threshold keep their own p-value: shown, never gating.
+    return [replace(c, p_adjusted=adjusted.get(id(c), c.p_value)) for c in checks]
 
 
 def _unstable(samples: list[float]) -> bool:
