@@ -35,7 +35,10 @@ _LIBRARY_DIRS = tuple(
 def _is_app_frame(frame: str) -> bool:
     """Code of the app under test: not the standard library or an installed library
     (sessionbench's own targets count as app code wherever they are installed)."""
-    return "sessionbench/targets/" in frame or not frame.startswith(_LIBRARY_DIRS)
+    if "sessionbench/targets/" in frame:
+        return True
+    # "<frozen importlib...>", "<sqlalchemy generated ...>": library code without a file.
+    return not frame.startswith(("<", *_LIBRARY_DIRS))
 
 
 def _frame(stack: list[str]) -> str:
@@ -237,7 +240,8 @@ def session_leak(e: CellEvidence) -> Finding | None:
     alive = int(pool["sessions_alive"])
     registry = pool.get("scoped_registry")
     held = max(alive, int(registry or 0))
-    opened = max(int(pool["sessions_begun"]), 1)
+    # Sessions a registry created but that never got a connection never began.
+    opened = max(int(pool["sessions_begun"]), held, 1)
     if held < t.LEAKED_SESSIONS_MIN or held / opened < t.LEAKED_SESSIONS_SHARE:
         return None
     evidence: dict[str, float | int | str] = {
