@@ -33,7 +33,7 @@ WATCHDOG_THRESHOLD_S = 0.015
 # A stall is the collector's when GC pauses cover at least this share of it.
 GC_SHARE = 0.5
 MAX_STALLS = 200
-STACK_DEPTH = 25
+STACK_DEPTH = 80  # deep enough to reach the app's frames under ORM and driver code
 
 
 @dataclass
