@@ -43,7 +43,6 @@ def build_app(config: TargetConfig, *, remove: bool) -> FastAPI:
         build_router(get_session, RouteStyle.ASYNC),
         engine=engine,
         scoped=scoped,
-        on_shutdown=engine.dispose,
     )
 
 

@@ -21,7 +21,6 @@ def build_app(config: TargetConfig) -> FastAPI:
         config,
         build_router(get_session, RouteStyle.ASYNC),
         engine=engine,
-        on_shutdown=engine.dispose,
     )
 
 

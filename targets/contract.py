@@ -1,6 +1,6 @@
 """The parts of every target app that do not depend on the session strategy."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,16 +32,18 @@ def create_app(
     *routers: APIRouter,
     engine: Engine | AsyncEngine | None = None,
     scoped: Any = None,
-    on_shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The app with /health, the error handler and, unless switched off, the probes
-    watching `engine` and the `scoped` session registry."""
+    watching `engine` and the `scoped` session registry; `engine` is disposed at
+    shutdown."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if on_shutdown is not None:
-            await on_shutdown()
+        if isinstance(engine, AsyncEngine):
+            await engine.dispose()
+        elif engine is not None:
+            engine.dispose()
 
     app = FastAPI(title=f"sessionbench target: {config.strategy}", lifespan=lifespan)
     app.add_exception_handler(DeliberateFailure, _deliberate_failure)

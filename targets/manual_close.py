@@ -27,14 +27,10 @@ def build_app(config: TargetConfig) -> FastAPI:
         yield db
         db.close()  # the mistake: skipped when the route raises
 
-    async def dispose() -> None:
-        engine.dispose()
-
     return create_app(
         config,
         build_router(get_db, RouteStyle.THREADPOOL, commit_in_route=True),
         engine=engine,
-        on_shutdown=dispose,
     )
 
 

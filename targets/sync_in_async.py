@@ -28,14 +28,10 @@ def build_app(config: TargetConfig) -> FastAPI:
         finally:
             db.close()
 
-    async def dispose() -> None:
-        engine.dispose()
-
     return create_app(
         config,
         build_router(get_db, RouteStyle.SYNC_IN_ASYNC, commit_in_route=True),
         engine=engine,
-        on_shutdown=dispose,
     )
 
 

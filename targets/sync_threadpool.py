@@ -19,12 +19,7 @@ def build_app(config: TargetConfig) -> FastAPI:
     engine = make_sync_engine(config)
     get_db = sync_session_dependency(sessionmaker(engine))
 
-    async def dispose() -> None:
-        engine.dispose()
-
-    return create_app(
-        config, build_router(get_db, RouteStyle.THREADPOOL), engine=engine, on_shutdown=dispose
-    )
+    return create_app(config, build_router(get_db, RouteStyle.THREADPOOL), engine=engine)
 
 
 STRATEGY = register(

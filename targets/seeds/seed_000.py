@@ -49,11 +49,8 @@ def build_app(config: TargetConfig) -> FastAPI:
         finally:
             db.close()
 
-    async def dispose() -> None:
-        engine.dispose()
-
     router = build_router(get_db, RouteStyle.SYNC_IN_ASYNC, commit_in_route=True, scope="request")
-    return create_app(config, router, engine=engine, on_shutdown=dispose)
+    return create_app(config, router, engine=engine)
 
 
 STRATEGY = register(

@@ -136,10 +136,7 @@ def build_app(config: TargetConfig) -> FastAPI:
     async def fail(service: ItemService = Depends()) -> dict[str, object]:
         return await service.fail()
 
-    async def dispose() -> None:
-        engine.dispose()
-
-    return create_app(config, router, engine=engine, on_shutdown=dispose)
+    return create_app(config, router, engine=engine)
 
 
 STRATEGY = register(

@@ -82,7 +82,7 @@ def build_app(config: TargetConfig) -> FastAPI:
     async def fail() -> dict[str, object]:
         return await scoped().run_sync(ops.fail)
 
-    return create_app(config, router, engine=engine, scoped=scoped, on_shutdown=engine.dispose)
+    return create_app(config, router, engine=engine, scoped=scoped)
 
 
 STRATEGY = register(
