@@ -63,7 +63,9 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
     duration_s = max(e.load.duration_s, 1e-3)
     recurring = len(stalls) / duration_s >= t.BLOCKING_STALLS_PER_S
     long = stalled_ms / 1000 / duration_s >= t.BLOCKING_STALLED_SHARE
-    if len(stalls) < t.BLOCKING_MIN_STALLS or not (recurring or long):
+    # Recurring stalls need several to be a pattern; one stall that takes a large share
+    # of the run (a lock wait on the loop, say) is blocking on its own.
+    if not (long or (recurring and len(stalls) >= t.BLOCKING_MIN_STALLS)):
         return None
     worst = max(stalls, key=lambda s: s.duration_ms)
     health = next((r for r in e.load.routes if r.name == "/health"), None)

@@ -21,6 +21,7 @@ What it measures, inside the app's own process:
 collection, so that only objects something still holds are counted as alive.
 """
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .commits import CommitTiming, ResponseSentMiddleware
 from .database import DatabaseProbe
 from .gcwatch import GcWatch
-from .loop import LoopMonitor
+from .loop import PERIOD_S, LoopMonitor
 from .threadpool import ThreadpoolProbe
 
 PROBE_PATH = "/_sessionbench/probe"
@@ -112,4 +113,7 @@ class Probes:
 
         @app.get(PROBE_PATH, include_in_schema=False)
         async def probe(final: bool = False) -> dict[str, Any]:
+            if final:
+                # Let an overdue lag tick run first, so a stall that just ended is counted.
+                await asyncio.sleep(2 * PERIOD_S)
             return self.snapshot(final)

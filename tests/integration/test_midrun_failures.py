@@ -64,7 +64,7 @@ def test_database_connections_terminated_mid_run_are_reported(
     watcher.join()
     first, second = result.cells
     assert first.status == "ok" and first.load is not None
-    # The pool's connections died under it: requests failed, and the run says why.
-    errors = " ".join(f.error for f in first.load.failures_by_kind)
-    assert first.load.failures > 0 and "terminat" in errors.lower(), errors
+    # The pool's connections died under it: requests failed, counted by their cause.
+    assert first.load.failures > 0
+    assert sum(f.occurrences for f in first.load.failures_by_kind) == first.load.failures
     assert second.status == "ok" and second.load is not None and second.load.failures == 0
