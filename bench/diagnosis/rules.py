@@ -327,8 +327,14 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
 SUBSUMES = {
     "engine-per-request": {"connection-churn"},
     # A session nobody closed holds its transaction and its pool slot until the GC
-    # finds it: open transactions, a starved pool and threads waiting on it follow.
-    "connection-leak": {"idle-in-transaction", "pool-exhaustion", "threadpool-starvation"},
+    # finds it: open transactions, a starved pool, threads waiting on it, and new
+    # connections opened in place of the ones the collector closed follow.
+    "connection-leak": {
+        "idle-in-transaction",
+        "pool-exhaustion",
+        "threadpool-starvation",
+        "connection-churn",
+    },
 }
 
 
