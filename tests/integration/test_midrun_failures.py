@@ -15,14 +15,20 @@ from .conftest import run_cells
 pytestmark = pytest.mark.integration
 
 
+def _command(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # exited (or a zombie) since it was listed
+        return ""
+
+
 def _during_load(action: Callable[[psutil.Process], None]) -> threading.Thread:
     """Once the first cell's load generator runs, wait a second and act on the target."""
 
     def watch() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            children = psutil.Process().children(recursive=True)
-            commands = {p: " ".join(p.cmdline()) for p in children if p.is_running()}
+            commands = {p: _command(p) for p in psutil.Process().children(recursive=True)}
             target = next((p for p, cmd in commands.items() if "uvicorn" in cmd), None)
             if target is not None and any("locust" in cmd for cmd in commands.values()):
                 time.sleep(1)
