@@ -15,11 +15,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from sessionbench.errors import InfrastructureError
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.config import TargetConfig
 from sessionbench.targets.pools import POOLS
 
-from .errors import InfrastructureError
 from .loadgen import drive
 from .processes import ChildProcesses
 from .server import running_target

@@ -14,16 +14,16 @@ from pathlib import Path
 
 from rich.console import Console
 
+from sessionbench.errors import ExitCode, SessionbenchError
 from sessionbench.reports.gate import compare
 from sessionbench.reports.thresholds import Threshold, parse_fail_on
+from sessionbench.results import RunResult
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
 from .databases.catalogue import DATABASES
-from .errors import ExitCode, SessionbenchError
 from .matrix import Cell, expand
-from .results import RunResult
 from .runner import RunPlan, execute
 
 TRIALS = 20

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from sessionbench.errors import CellError
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.config import TargetConfig
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
 from .databases.catalogue import DATABASES
-from .errors import CellError
 from .matrix import expand
 from .processes import ChildProcesses
 from .runner import RunPlan, execute

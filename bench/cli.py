@@ -12,9 +12,11 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
+from sessionbench.errors import ExitCode, SessionbenchError, UsageError
 from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
 from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
+from sessionbench.results import CellResult, RunResult, SkippedDatabase
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
@@ -30,9 +32,7 @@ from . import (
     report_command,
 )
 from .databases.catalogue import DATABASES, ProvisionOptions
-from .errors import ExitCode, SessionbenchError, UsageError
 from .matrix import Cell, expand
-from .results import CellResult, RunResult, SkippedDatabase
 from .runner import RunEvents, RunPlan, execute
 from .urls import check_async_driver
 

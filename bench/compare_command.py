@@ -4,11 +4,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from sessionbench.errors import ExitCode, UsageError
 from sessionbench.reports import gate_report
 from sessionbench.reports.gate import GateResult, compare
 from sessionbench.reports.thresholds import parse_fail_on
 
-from .errors import ExitCode, UsageError
 from .resultfile import load_result
 
 

@@ -7,8 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 import sessionbench
-
-from .results import Environment
+from sessionbench.results import Environment
 
 PACKAGES = (
     "fastapi", "starlette", "pydantic", "sqlalchemy", "uvicorn", "uvloop", "anyio",

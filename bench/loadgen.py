@@ -17,11 +17,11 @@ from typing import Any
 
 import psutil
 
+from sessionbench.errors import CellError
+from sessionbench.results import FailureKind, LoadResult, RouteStats
 from sessionbench.scenarios.catalogue import LOCUSTFILE, Scenario
 
-from .errors import CellError
 from .processes import ChildProcesses, tail
-from .results import FailureKind, LoadResult, RouteStats
 
 # Locust itself warns at 90 % of one core; above that its latencies include its own queueing.
 GENERATOR_SATURATION_PERCENT = 90.0

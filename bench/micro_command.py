@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sessionbench.errors import ExitCode, SessionbenchError, UsageError
+from sessionbench.results import MicroBenchmark, RunResult
 from sessionbench.scenarios import micro
 
-from .errors import ExitCode, SessionbenchError, UsageError
 from .fingerprint import environment
 from .resultfile import load_result
-from .results import MicroBenchmark, RunResult
 
 SUITE = Path(micro.__file__).parent
 DATABASES = ("sqlite", "postgres")

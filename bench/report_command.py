@@ -3,11 +3,11 @@
 import sys
 from pathlib import Path
 
+from sessionbench.errors import UsageError
 from sessionbench.reports.charts import write_svgs
 from sessionbench.reports.summary import summarise
 from sessionbench.reports.writers import WRITERS
 
-from .errors import UsageError
 from .resultfile import load_result
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import UsageError
-from .results import SCHEMA_VERSION, RunResult
+from sessionbench.errors import UsageError
+from sessionbench.results import SCHEMA_VERSION, RunResult
 
 Document = dict[str, Any]
 

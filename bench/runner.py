@@ -19,20 +19,8 @@ import httpx
 from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionbench.targets.config import TargetConfig
-
-from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
-from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
-from .databases.catalogue import ProvisionOptions, open_database
-from .databases.containers import reap_containers
-from .diagnosis import CellEvidence, diagnose
-from .errors import CellError, InfrastructureError, UsageError
-from .fingerprint import environment
-from .leftovers import owned_temp_dir, reap_temp_dirs
-from .loadgen import drive
-from .matrix import Cell
-from .processes import ChildProcesses
-from .results import (
+from sessionbench.errors import CellError, InfrastructureError, UsageError
+from sessionbench.results import (
     CellConfig,
     CellResult,
     DatabaseChecks,
@@ -44,6 +32,18 @@ from .results import (
     SkippedDatabase,
     Stall,
 )
+from sessionbench.targets.config import TargetConfig
+
+from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
+from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
+from .databases.catalogue import ProvisionOptions, open_database
+from .databases.containers import reap_containers
+from .diagnosis import CellEvidence, diagnose
+from .fingerprint import environment
+from .leftovers import owned_temp_dir, reap_temp_dirs
+from .loadgen import drive
+from .matrix import Cell
+from .processes import ChildProcesses
 from .sampler import Sampler, ServerView, probe
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target

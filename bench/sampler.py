@@ -15,9 +15,8 @@ import httpx
 import psycopg
 from sqlalchemy import URL
 
+from sessionbench.results import Sample
 from sessionbench.targets.probes import PROBE_PATH
-
-from .results import Sample
 
 SAMPLE_PERIOD_S = 0.5
 PROBE_TIMEOUT_S = 10.0

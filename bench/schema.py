@@ -7,11 +7,11 @@ from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.orm import Session
 
+from sessionbench.results import DatabaseChecks
 from sessionbench.targets import migrations
 from sessionbench.targets.models import seed_items
 from sessionbench.targets.operations import count_failed_writes
 
-from .results import DatabaseChecks
 from .urls import driver_for, with_driver
 
 

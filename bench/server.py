@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from sessionbench.errors import CellError
 from sessionbench.targets.config import TargetConfig
 
-from .errors import CellError
 from .processes import ChildProcesses, tail
 
 READY_TIMEOUT_S = 30.0

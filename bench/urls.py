@@ -3,7 +3,7 @@
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from .errors import UsageError
+from sessionbench.errors import UsageError
 
 # Drivers per backend and API flavour; the first is the default.
 DRIVERS: dict[str, dict[str, tuple[str, ...]]] = {

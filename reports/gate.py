@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from scipy.stats import mannwhitneyu
 
-from sessionbench.bench.results import CellResult, Environment, Finding, RunResult
+from sessionbench.results import CellResult, Environment, Finding, RunResult
 
 from .metrics import values
 from .thresholds import Threshold

@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from sessionbench.bench.results import RunResult, Stall
+from sessionbench.results import RunResult, Stall
 
 from .charts import chart_specs, javascript_bundle
 from .summary import CellSummary, format_number, summarise

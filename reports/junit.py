@@ -9,7 +9,7 @@ builder, one test case per cell and metric.
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 from .summary import CellSummary, summarise
 

@@ -6,7 +6,7 @@ of strategies within each database/pool/scenario group, then micro-benchmarks.
 
 from itertools import groupby
 
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sessionbench.bench.results import CellResult
+from sessionbench.results import CellResult
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from itertools import groupby
 
-from sessionbench.bench.results import CellConfig, CellResult, Finding, RunResult
+from sessionbench.results import CellConfig, CellResult, Finding, RunResult
 
 from .metrics import METRICS, values
 

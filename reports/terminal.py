@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 from .summary import CellSummary, Verdict, format_number, summarise
 

@@ -9,7 +9,7 @@ rise in throughput "failing") is refused, as it is almost surely a typo.
 import re
 from dataclasses import dataclass
 
-from sessionbench.bench.errors import UsageError
+from sessionbench.errors import UsageError
 
 from .metrics import METRICS, Metric
 

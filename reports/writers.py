@@ -7,7 +7,7 @@ the CLI accepts to writers and the file suffix each one's output gets.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 from . import html, junit, markdown, terminal
 

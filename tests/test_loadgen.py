@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.errors import CellError
 from sessionbench.bench.loadgen import parse_results, percentile
+from sessionbench.errors import CellError
 
 
 def test_percentiles_follow_the_histogram() -> None:

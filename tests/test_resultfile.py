@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sessionbench.bench.resultfile import ResultFileError, load_result
-from sessionbench.bench.results import SCHEMA_VERSION
+from sessionbench.results import SCHEMA_VERSION
 
 GOLDEN = Path(__file__).parent / "golden"
 

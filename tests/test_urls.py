@@ -1,6 +1,5 @@
 import pytest
 
-from sessionbench.bench.errors import UsageError
 from sessionbench.bench.urls import (
     check_async_driver,
     driver_for,
@@ -8,6 +7,7 @@ from sessionbench.bench.urls import (
     parse_url,
     with_driver,
 )
+from sessionbench.errors import UsageError
 
 
 def test_driver_is_swapped_and_password_kept_in_the_url_object() -> None:

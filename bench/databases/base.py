@@ -6,7 +6,7 @@ from typing import Protocol
 
 from sqlalchemy import URL
 
-from ..errors import InfrastructureError
+from sessionbench.errors import InfrastructureError
 
 
 class DatabaseUnavailable(InfrastructureError):

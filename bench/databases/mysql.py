@@ -16,7 +16,8 @@ from typing import Any
 import pymysql
 from sqlalchemy import URL
 
-from ..errors import InfrastructureError, UsageError
+from sessionbench.errors import InfrastructureError, UsageError
+
 from ..urls import mask, parse_url
 from .base import DatabaseUnavailable, ProviderAttempts, first_line
 from .containers import DockerUnavailable, mysql_container

@@ -16,7 +16,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import URL
 
-from ..errors import InfrastructureError
+from sessionbench.errors import InfrastructureError
+
 from ..processes import ChildProcesses
 from ..urls import mask, parse_url, with_driver
 from .base import DatabaseUnavailable, ProviderAttempts, first_line

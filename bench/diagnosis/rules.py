@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessionbench.results import DatabaseChecks, Diagnostics, Finding, LoadResult
 from sessionbench.targets.config import PoolSettings
 
 from ..loadgen import percentile
-from ..results import DatabaseChecks, Diagnostics, Finding, LoadResult
 from . import thresholds as t
 
 

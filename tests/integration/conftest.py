@@ -4,8 +4,8 @@ import pytest
 
 from sessionbench.bench.databases.catalogue import DATABASES, ProvisionOptions
 from sessionbench.bench.matrix import expand
-from sessionbench.bench.results import RunResult
 from sessionbench.bench.runner import RunPlan, execute
+from sessionbench.results import RunResult
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 from .conftest import run_cells
 

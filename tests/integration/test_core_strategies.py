@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.results import CellResult, RunResult
+from sessionbench.results import CellResult, RunResult
 
 from .conftest import run_cells
 

@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from sessionbench.bench.leftovers import OWNER_FILE
-from sessionbench.bench.results import RunResult
+from sessionbench.results import RunResult
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 

@@ -10,9 +10,9 @@ from sqlalchemy import URL, create_engine, func, select, text
 
 from sessionbench.bench.databases.base import DatabaseUnavailable
 from sessionbench.bench.databases.mysql import open_mysql
-from sessionbench.bench.errors import UsageError
 from sessionbench.bench.schema import MIGRATIONS, create_schema
 from sessionbench.bench.urls import driver_for, with_driver
+from sessionbench.errors import UsageError
 from sessionbench.targets.models import SEED_ROWS, Base, Item
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.results import CellResult, RunResult
+from sessionbench.results import CellResult, RunResult
 from sessionbench.targets.registry import strategies
 
 from ..conftest import MYSQL_URL_ENV, POSTGRES_URL_ENV

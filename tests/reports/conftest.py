@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from sessionbench.bench.resultfile import load_result
-from sessionbench.bench.results import SCHEMA_VERSION, RunResult
+from sessionbench.results import SCHEMA_VERSION, RunResult
 
 GOLDEN = Path(__file__).parents[1] / "golden" / f"results-v{SCHEMA_VERSION}.json"
 

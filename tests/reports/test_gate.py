@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.errors import UsageError
-from sessionbench.bench.results import FailureKind, Finding, RunResult
+from sessionbench.errors import UsageError
 from sessionbench.reports import gate_report
 from sessionbench.reports.gate import compare
 from sessionbench.reports.thresholds import parse_fail_on
+from sessionbench.results import FailureKind, Finding, RunResult
 
 THRESHOLDS = parse_fail_on("rps:-10%,p99:+20%")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.results import RunResult
 from sessionbench.reports import html
+from sessionbench.results import RunResult
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

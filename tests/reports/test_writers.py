@@ -3,9 +3,9 @@
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
-from sessionbench.bench.results import RunResult
 from sessionbench.reports import html, junit, markdown, terminal
 from sessionbench.reports.summary import Verdict, summarise
+from sessionbench.results import RunResult
 
 
 def _with_repeat(run: RunResult, rps: float) -> RunResult:
