@@ -67,11 +67,24 @@ class FailureKind(BaseModel):
 
 
 class LoadResult(BaseModel):
-    latency_model: Literal["closed"] = "closed"  # Locust users wait for each answer
-    duration_s: float
+    """What the load generator saw, over the load window that was configured.
+
+    `requests` counts every request sent, `unfinished` those still in flight when load
+    stopped (killed unanswered; counted among `failures` as kind "unfinished"); their
+    elapsed times are lower bounds of their latency, so a percentile they reach is
+    listed in `censored` and shown as ">= x".
+    """
+
+    # closed: each user waits for its answer; open: arrivals at `--rate`, latency from
+    # the intended start (coordinated omission corrected).
+    latency_model: Literal["closed", "open"] = "closed"
+    duration_s: float  # the load window: users spawned to stop
     requests: int
     failures: int
-    requests_per_s: float
+    requests_per_s: float  # answers (any status) per second of the window
+    unfinished: int = 0
+    unfinished_elapsed_ms: list[float] = Field(default_factory=list)
+    censored: list[str] = Field(default_factory=list)  # e.g. ["p99", "max"]: lower bounds
     p50_ms: float
     p90_ms: float
     p99_ms: float
@@ -80,6 +93,11 @@ class LoadResult(BaseModel):
     failures_by_kind: list[FailureKind]
     generator_cpu_percent: float  # of one core, averaged over the run
     generator_saturated: bool
+
+    @property
+    def error_rate(self) -> float:
+        """Failed or unfinished requests among all sent (GET /fail's 500 is a success)."""
+        return self.failures / self.requests if self.requests else 0.0
 
 
 class DatabaseChecks(BaseModel):
