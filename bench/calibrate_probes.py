@@ -11,12 +11,12 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
 
 from sessionbench.errors import CellError
+from sessionbench.reading import StallReading
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.config import TargetConfig
 from sessionbench.targets.pools import POOLS
@@ -26,7 +26,7 @@ from .databases.catalogue import DATABASES
 from .matrix import expand
 from .processes import ChildProcesses
 from .runner import RunPlan, execute
-from .sampler import probe
+from .sampler import ProbeClient
 from .server import running_target
 
 STALLS_MS = (20, 50, 200)
@@ -57,23 +57,27 @@ def measure_accuracy(workdir: Path) -> list[Accuracy]:
         running_target(config, children, workdir) as target,
         httpx.Client(base_url=target.base_url, timeout=10) as client,
     ):
-        for stall_ms in STALLS_MS:
-            measured = []
-            for _ in range(REPEATS):
-                before = len(_stalls(client, target.base_url))
-                client.get("/stall", params={"ms": stall_ms})
-                time.sleep(0.1 + stall_ms / 1000)
-                new = _stalls(client, target.base_url)[before:]
-                measured.append(max((s["duration_ms"] for s in new), default=0.0))
-            results.append(Accuracy(stall_ms, measured))
+        probes = ProbeClient(target.base_url)
+        try:
+            for stall_ms in STALLS_MS:
+                measured = []
+                for _ in range(REPEATS):
+                    _read(probes)  # move the stall cursor past what came before
+                    client.get("/stall", params={"ms": stall_ms})
+                    time.sleep(0.1 + stall_ms / 1000)
+                    measured.append(max((s.duration_ms for s in _read(probes)), default=0.0))
+                results.append(Accuracy(stall_ms, measured))
+        finally:
+            probes.close()
     return results
 
 
-def _stalls(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
-    reading = probe(client, base_url)
+def _read(probes: ProbeClient) -> list[StallReading]:
+    """The stalls since the previous reading."""
+    reading = probes.read()
     if reading is None:
         raise CellError("the calibration target's probe did not answer")
-    return list(reading["stalls"])
+    return reading.stalls
 
 
 def measure_overhead(

@@ -27,6 +27,7 @@ from . import (
     calibrate_gate,
     calibrate_probes,
     compare_command,
+    diagnose_command,
     listing,
     micro_command,
     report_command,
@@ -222,6 +223,11 @@ def run(
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
+    try:
+        for path in report_command.write_default_reports(result, plan.output_dir):
+            console.print(f"report: {path}", highlight=False)
+    except SessionbenchError as exc:  # the results are written already
+        print(f"sessionbench: reports not written: {exc}", file=sys.stderr)
     raise typer.Exit(exit_code_for(result))
 
 
@@ -237,6 +243,21 @@ def report(
     written = report_command.run(results=results, fmt=format, output=output)
     if written is not None:
         console.print(f"report: {written}", highlight=False)
+
+
+@app.command()
+def diagnose(
+    results: Annotated[Path, typer.Argument(help="a results.json written by `run`")],
+) -> None:
+    """Run the diagnosis rules again on a saved run; rewrite its findings and reports."""
+    outcome = diagnose_command.run(results=results)
+    for line in outcome.changed:
+        console.print(f"changed: {line}", highlight=False)
+    if not outcome.changed:
+        console.print("findings unchanged", highlight=False)
+    print_summary(outcome.result, console)
+    for path in [results, *outcome.reports]:
+        console.print(f"written: {path}", highlight=False)
 
 
 @app.command("compare")
