@@ -23,6 +23,7 @@ BUILTIN_MODULES = (
     "async_scoped",
     "engine_per_request",
     "manual_close",
+    "background_commit",
     "calibration",
     "seeds.seed_000",
     "seeds.seed_001",

@@ -83,8 +83,9 @@ def app_stall(ms: float, at_s: float = 1.0) -> Stall:
 
 def test_blocking_fires_on_waiting_in_app_code_without_long_stalls() -> None:
     # A sync driver call of a few ms per request: no stall reaches 40 ms, but the loop
-    # waited in the app's code for 12 % of the window.
-    held = HeldReading(app_waiting_ms=0.12 * WINDOW_S * 1000, app_waiting_frames={"a.py:1": 1.0})
+    # waited in the app's code for 1.2 times the threshold's share of the window.
+    waited_ms = 1.2 * t.BLOCKING_WAITING_SHARE * WINDOW_S * 1000
+    held = HeldReading(app_waiting_ms=waited_ms, app_waiting_frames={"a.py:1": 1.0})
     finding = event_loop_blocking(evidence(held=held, stalls=[app_stall(20)]))
     assert finding is not None and finding.decided is not None
     assert finding.decided.figure == "app_waiting_share"
@@ -94,7 +95,8 @@ def test_blocking_fires_on_waiting_in_app_code_without_long_stalls() -> None:
 
 
 def test_blocking_near_miss_on_waiting_share() -> None:
-    held = HeldReading(app_waiting_ms=0.09 * WINDOW_S * 1000, app_running_ms=9000)
+    waited_ms = 0.9 * t.BLOCKING_WAITING_SHARE * WINDOW_S * 1000
+    held = HeldReading(app_waiting_ms=waited_ms, app_running_ms=9000)
     assert event_loop_blocking(evidence(held=held)) is None  # running in app code: CPU, not waiting
 
 
