@@ -80,15 +80,24 @@ def _read(probes: ProbeClient) -> list[StallReading]:
     return reading.stalls
 
 
+@dataclass(frozen=True)
+class OverheadCell:
+    """The cell whose throughput is measured with the probes on and off."""
+
+    strategy: str = "async-session"
+    scenario: str = "crud"
+    database: str = "sqlite"
+
+
 def measure_overhead(
-    output: Path, rounds: int, duration_s: float
+    output: Path, rounds: int, duration_s: float, subject: OverheadCell
 ) -> tuple[list[float], list[float]]:
     """requests/s with probes on and off, alternating, `rounds` of each."""
     [cell] = expand(
-        [strategies().get("async-session")],
-        [DATABASES.get("sqlite")],
+        [strategies().get(subject.strategy)],
+        [DATABASES.get(subject.database)],
         [POOLS.get("large")],
-        [load_scenarios().get("crud")],
+        [load_scenarios().get(subject.scenario)],
         duration_s=duration_s,
         users=16,
     )
@@ -101,7 +110,9 @@ def measure_overhead(
     return rps[True], rps[False]
 
 
-def run(*, output: Path, rounds: int, duration_s: float, console: Console) -> bool:
+def run(
+    *, output: Path, rounds: int, duration_s: float, subject: OverheadCell, console: Console
+) -> bool:
     """Print both benchmarks; True when both meet their targets."""
     with tempfile.TemporaryDirectory(prefix="sessionbench-") as workdir:
         accuracy = measure_accuracy(Path(workdir))
@@ -115,11 +126,12 @@ def run(*, output: Path, rounds: int, duration_s: float, console: Console) -> bo
             f"  N = {row.stall_ms:>3} ms: {readings} ms; worst error {row.worst_error:.1%} "
             f"({'ok' if good else 'over 10 %'})"
         )
-    on, off = measure_overhead(output, rounds, duration_s)
+    on, off = measure_overhead(output, rounds, duration_s, subject)
     ratio = statistics.median(on) / statistics.median(off) if on and off else 0.0
     ok &= ratio >= OVERHEAD_FLOOR
     console.print(
-        f"probe overhead: async-session req/s probes on {statistics.median(on) if on else 0:,.0f}"
+        f"probe overhead: {subject.strategy} ({subject.scenario}, {subject.database}, "
+        f"{duration_s:.0f} s) req/s probes on {statistics.median(on) if on else 0:,.0f}"
         f" / off {statistics.median(off) if off else 0:,.0f} = {ratio:.3f} "
         f"(target >= {OVERHEAD_FLOOR}; medians of {rounds} alternating runs)"
     )
