@@ -9,7 +9,7 @@ from typing import Any
 from sessionbench.results import DatabaseChecks, Diagnostics, Finding, LoadResult
 from sessionbench.targets.config import PoolSettings
 
-from ..loadgen import percentile
+from ..latency import percentile
 from . import thresholds as t
 
 
