@@ -39,7 +39,13 @@ SHUTDOWN_ALLOWANCE_S = 30.0
 # queries); a request still unanswered then is killed and counted unfinished.
 STOP_GRACE_S = 2.0
 UNFINISHED_ERROR = f"unfinished: no answer {STOP_GRACE_S:.0f} s after load stopped (killed)"
-DROPPED_ERROR = "dropped: not sent, no user free within its start time allowance"
+
+
+def dropped_error(drop_after_s: float) -> str:
+    return (
+        f"dropped: never sent, no user free within {drop_after_s:g} s of its intended start "
+        "or before load stopped"
+    )
 
 
 def locust_argv(host: str, users: int, duration_s: float, out_prefix: Path) -> list[str]:
@@ -182,27 +188,31 @@ def parse_results(out_prefix: Path, cpu_percent: float) -> LoadResult:
         p99_ms=figures.p99_ms,
         max_ms=figures.max_ms,
         routes=routes,
-        failures_by_kind=_failures(out_prefix.with_name(out_prefix.name + "_failures.csv"))
-        + [
-            FailureKind(
-                method=r.method, name=r.name, error=UNFINISHED_ERROR, occurrences=r.unfinished
-            )
-            for r in routes
-            if r.unfinished
-        ]
-        + (
-            [
-                FailureKind(
-                    method="", name="(arrivals)", error=DROPPED_ERROR, occurrences=len(dropped)
-                )
-            ]
-            if dropped
-            else []
-        ),
+        failures_by_kind=_failure_kinds(out_prefix, routes, ledger),
         generator_cpu_percent=cpu_percent,
         generator_saturated=cpu_percent >= GENERATOR_SATURATION_PERCENT,
         **_open_figures(ledger),
     )
+
+
+def _failure_kinds(out_prefix: Path, routes: list[RouteStats], ledger: Ledger) -> list[FailureKind]:
+    """Locust's failures by cause, then the unfinished per route and the dropped arrivals."""
+    kinds = _failures(out_prefix.with_name(out_prefix.name + "_failures.csv"))
+    kinds += [
+        FailureKind(method=r.method, name=r.name, error=UNFINISHED_ERROR, occurrences=r.unfinished)
+        for r in routes
+        if r.unfinished
+    ]
+    if ledger.open and ledger.open["dropped_waited_ms"]:
+        kinds.append(
+            FailureKind(
+                method="",
+                name="(arrivals)",
+                error=dropped_error(float(ledger.open["drop_after_s"])),
+                occurrences=len(ledger.open["dropped_waited_ms"]),
+            )
+        )
+    return kinds
 
 
 def _failures(csv_path: Path) -> list[FailureKind]:

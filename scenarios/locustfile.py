@@ -72,6 +72,7 @@ class Ledger:
             "open": {
                 "rate_steps": RATE_STEPS,
                 "late_after_ms": LATE_AFTER_MS,
+                "drop_after_s": DROP_AFTER_S,
                 "arrivals_due": self.arrivals_due,
                 "started": self.started,
                 "lateness_ms": self.lateness_ms,

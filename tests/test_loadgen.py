@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from sessionbench.bench.latency import latencies, percentile
-from sessionbench.bench.loadgen import DROPPED_ERROR, UNFINISHED_ERROR, parse_results
+from sessionbench.bench.loadgen import UNFINISHED_ERROR, dropped_error, parse_results
 from sessionbench.errors import CellError
 
 
@@ -140,6 +140,7 @@ def test_open_model_figures_come_from_the_ledger(tmp_path: Path) -> None:
     ledger["open"] = {
         "rate_steps": [50.0],
         "late_after_ms": 10.0,
+        "drop_after_s": 1.0,
         "arrivals_due": 500,
         "started": 400,
         "lateness_ms": {"0": 300, "4": 50, "20": 40, "900": 10},
@@ -162,7 +163,7 @@ def test_open_model_figures_come_from_the_ledger(tmp_path: Path) -> None:
     assert result.p50_ms == 55 and result.p90_ms == 1000.5 and result.p99_ms == 1000.5
     assert result.max_ms == 1800.0 and result.censored == ["p90", "p99", "max"]
     assert result.routes[0].histogram_ms == {55: 300, 950: 99}
-    dropped = next(f for f in result.failures_by_kind if f.error == DROPPED_ERROR)
+    dropped = next(f for f in result.failures_by_kind if f.error == dropped_error(1.0))
     assert dropped.occurrences == 100
 
 
