@@ -64,10 +64,11 @@ class Ledger:
     dropped_waited_ms: list[float] = field(default_factory=list)  # lower bounds of latency
     corrected_ms: dict[str, dict[int, int]] = field(default_factory=dict)  # "METHOD name"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, stop_grace_s: float) -> dict[str, Any]:
         start, stop = self.window_start or 0.0, self.window_stop or self.window_start or 0.0
         return {
             "window_s": max(stop - start, 0.0),
+            "stop_grace_s": stop_grace_s,  # how long requests could finish after stop
             "unfinished": self.unfinished,
             "open": {
                 "rate_steps": RATE_STEPS,
@@ -103,7 +104,7 @@ def _window_closes(**_kwargs: Any) -> None:
     stopping.set()
 
 
-def _write_ledger(**_kwargs: Any) -> None:
+def _write_ledger(environment: Any, **_kwargs: Any) -> None:
     """The one place this process's figures leave it (one file per load process)."""
     if schedule is not None:
         schedule.close(ledger.window_stop or time.perf_counter())
@@ -112,7 +113,7 @@ def _write_ledger(**_kwargs: Any) -> None:
             json.dump(acknowledged, handle)
     if LEDGER_FILE:
         with open(LEDGER_FILE, "w") as handle:
-            json.dump(ledger.to_json(), handle)
+            json.dump(ledger.to_json(float(environment.stop_timeout or 0)), handle)
 
 
 events.test_start.add_listener(_window_opens)

@@ -59,8 +59,8 @@ class RouteStats(BaseModel):
     p90_ms: float
     p99_ms: float
     max_ms: float
-    # Completed requests: response time (ms, rounded as Locust rounds; open model: from
-    # the intended start) -> count.  Unfinished ones are not in it.
+    # Completed requests: response time (ms, rounded as Locust rounds; open model: whole
+    # ms from the intended start) -> count.  Unfinished ones are not in it.
     histogram_ms: dict[int, int]
     unfinished: int = 0  # among `requests` and `failures`
     censored: list[str] = Field(default_factory=list)  # percentiles that are lower bounds

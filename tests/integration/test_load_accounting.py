@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.loadgen import STOP_GRACE_S, UNFINISHED_ERROR
+from sessionbench.bench.loadgen import STOP_GRACE_S
+from sessionbench.bench.locust_results import unfinished_error
 from sessionbench.results import CellResult, LoadResult
 
 from .conftest import run_cells
@@ -54,7 +55,7 @@ def test_a_loop_stalled_past_the_end_of_load_leaves_unfinished_censored_requests
     [stall] = [r for r in load.routes if r.name == "/stall"]
     assert stall.unfinished == load.unfinished
     kinds = {(k.name, k.error): k.occurrences for k in load.failures_by_kind}
-    assert kinds[("/stall", UNFINISHED_ERROR)] == load.unfinished
+    assert kinds[("/stall", unfinished_error(STOP_GRACE_S))] == load.unfinished
 
 
 def test_open_model_a_blocking_target_falls_behind_its_arrivals(tmp_path: Path) -> None:

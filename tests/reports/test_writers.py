@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from sessionbench.bench.loadgen import UNFINISHED_ERROR
+from sessionbench.bench.locust_results import unfinished_error
 from sessionbench.reports import html, junit, markdown, terminal
 from sessionbench.reports.charts import chart_specs
 from sessionbench.reports.summary import Verdict, summarise
 from sessionbench.results import FailureKind, RunResult
+
+UNFINISHED_ERROR = unfinished_error(2.0)
 
 
 def _with_repeat(run: RunResult, rps: float) -> RunResult:

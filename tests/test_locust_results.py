@@ -5,8 +5,10 @@ from typing import Any
 import pytest
 
 from sessionbench.bench.latency import latencies, percentile
-from sessionbench.bench.loadgen import UNFINISHED_ERROR, dropped_error, parse_results
+from sessionbench.bench.locust_results import dropped_error, parse_results, unfinished_error
 from sessionbench.errors import CellError
+
+UNFINISHED_ERROR = unfinished_error(2.0)
 
 
 def test_percentiles_follow_the_histogram() -> None:
@@ -71,6 +73,7 @@ def _write(
 def _ledger(window_s: float, unfinished: list[tuple[str, float]] | None = None) -> dict[str, Any]:
     return {
         "window_s": window_s,
+        "stop_grace_s": 2.0,
         "unfinished": [
             {"method": "GET", "name": n, "elapsed_ms": ms} for n, ms in unfinished or []
         ],
