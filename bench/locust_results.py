@@ -21,7 +21,8 @@ GENERATOR_SATURATION_PERCENT = 90.0
 
 
 def unfinished_error(stop_grace_s: float) -> str:
-    return f"unfinished: no answer {stop_grace_s:g} s after load stopped (killed)"
+    # A user is stopped when load stops, or when a burst ends and its users are removed.
+    return f"unfinished: no answer {stop_grace_s:g} s after its user was stopped (killed)"
 
 
 def dropped_error(drop_after_s: float) -> str:

@@ -129,8 +129,9 @@ def _tracked(user: FastHttpUser, method: str, name: str) -> Iterator[None]:
     try:
         yield
     except GreenletExit:
-        # Locust kills a user still waiting after the stop grace: the request never
-        # reaches Locust's stats, so it is recorded here, its latency a lower bound.
+        # Locust kills a user still waiting after the stop grace (at stop, or when a
+        # burst ends): the request never reaches Locust's stats, so it is recorded
+        # here, its latency a lower bound.
         elapsed_ms = (time.perf_counter() - since) * 1000
         ledger.unfinished.append({"method": method, "name": name, "elapsed_ms": elapsed_ms})
         raise

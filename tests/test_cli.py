@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sessionbench.bench.cli import parse_rate
+
 from .conftest import PASSWORD
 
 # Files for the `{dir}/NAME` placeholders below: scenario files and results files.
@@ -164,3 +166,8 @@ def test_a_wrong_password_gets_one_line_without_either_password(password_postgre
     assert_one_line(result, 3, "password authentication failed")
     assert PASSWORD not in result.stdout + result.stderr
     assert "Wr0ng-pw-77" not in result.stdout + result.stderr
+
+
+def test_a_rate_is_constant_or_equal_steps() -> None:
+    assert parse_rate("50") == (50.0,)
+    assert parse_rate("20, 40,80.5") == (20.0, 40.0, 80.5)
