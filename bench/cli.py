@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from sessionbench.errors import ExitCode, SessionbenchError, UsageError
@@ -35,7 +36,7 @@ from . import (
     resultfile,
 )
 from .databases.catalogue import DATABASES, ProvisionOptions
-from .matrix import Cell, expand
+from .matrix import Cell, expand, format_rate
 from .runner import RunEvents, RunPlan, execute
 from .urls import check_async_driver
 
@@ -56,6 +57,8 @@ console = Console() if Console().is_terminal else Console(width=140)
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
 MAX_REPEAT = 100
+MAX_RATE = 5000.0  # arrivals/s: beyond what one Locust process can send
+MAX_RATE_STEPS = 20
 DEFAULT_DURATION = "8s"
 
 
@@ -69,6 +72,23 @@ def parse_duration(text: str) -> float:
             f"duration {text!r} out of range: {MIN_DURATION_S:.0f} s to {MAX_DURATION_S:.0f} s"
         )
     return value
+
+
+def parse_rate(text: str) -> tuple[float, ...]:
+    """`50` (arrivals/s, constant) or `20,40,80` (equal steps over the load window)."""
+    steps = text.split(",")
+    try:
+        rate = tuple(float(step) for step in steps)
+    except ValueError:
+        raise UsageError(
+            f"invalid --rate {text!r}: use arrivals per second, e.g. 50 or 20,40,80"
+        ) from None
+    if not all(0 < r <= MAX_RATE for r in rate) or len(rate) > MAX_RATE_STEPS:
+        raise UsageError(
+            f"--rate {text!r} out of range: 1 to {MAX_RATE_STEPS} steps, "
+            f"each above 0 and at most {MAX_RATE:.0f} arrivals/s"
+        )
+    return rate
 
 
 def _custom_pool(
@@ -86,23 +106,33 @@ def _custom_pool(
 
 
 def _print_started(index: int, total: int, cell: Cell) -> None:
+    load = (
+        f"{format_rate(cell.rate)} arrivals/s, a pool of {cell.users} users"
+        if cell.rate
+        else f"{cell.users} users"
+    )
     console.print(
-        f"[bold][{index}/{total}][/bold] {cell.id}: "
-        f"{cell.duration_s:.0f} s with {cell.users} users",
+        f"[bold][{index}/{total}][/bold] {escape(cell.id)}: {cell.duration_s:.0f} s, {load}",
         highlight=False,
     )
 
 
 def _print_finished(result: CellResult) -> None:
     if result.load is None:
-        console.print(f"    [red]error:[/red] {result.error}", highlight=False)
+        console.print(f"    [red]error:[/red] {escape(result.error or '')}", highlight=False)
         return
     load = result.load
-    console.print(
-        f"    {load.requests_per_s:,.0f} req/s, p99 {load.p99_ms:.0f} ms, "
-        f"{load.failures} errors ({result.wall_s:.0f} s)",
-        highlight=False,
+    line = (
+        f"    {load.requests_per_s:,.0f} req/s, {100 * load.error_rate:.1f} % errors, "
+        f"{load.unfinished} unfinished; {load.latency_model} p99 "
+        f"{'>= ' * ('p99' in load.censored)}{load.p99_ms:,.0f} ms"
     )
+    if load.latency_model == "open":
+        line += (
+            f"; arrivals {load.achieved_rate:,.1f}/{load.intended_rate:,.1f} per s, "
+            f"{load.late_arrivals} late, {load.dropped_arrivals} dropped"
+        )
+    console.print(f"{line} ({result.wall_s:.0f} s)", highlight=False)
 
 
 def _print_skipped(skipped: SkippedDatabase) -> None:
@@ -174,6 +204,14 @@ def run(
     repeat: Annotated[
         int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
     ] = 1,
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            help="open model: arrivals per second, e.g. 50, or 20,40,80 for equal steps "
+            "over the load time; --users is then the pool of users (default: one second "
+            "of the peak rate)"
+        ),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     if not 1 <= repeat <= MAX_REPEAT:
@@ -200,6 +238,7 @@ def run(
         duration_s=parse_duration(duration),
         users=users,
         async_driver=async_driver and check_async_driver(async_driver),
+        rate=parse_rate(rate) if rate is not None else (),
     )
     if not cells:
         raise UsageError(

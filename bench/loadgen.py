@@ -1,124 +1,50 @@
 """Driving a target with Locust, headless, in its own process.
 
 Locust is never imported here: it monkey-patches the standard library with gevent at
-import time.  Results come from its `--json-file` (per-route histograms) and `--csv`
-failures file.  The generator's own CPU is sampled while it runs: a saturated
-generator measures itself, not the target, and the run says so.
+import time.  Its output is read by `locust_results.py`.  The generator's own CPU is
+sampled while it runs: a saturated generator measures itself, not the target, and the
+run says so.
 """
 
-import csv
 import json
 import math
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 from sessionbench.errors import CellError
-from sessionbench.results import FailureKind, LoadResult, RouteStats
+from sessionbench.results import LoadResult
 from sessionbench.scenarios.catalogue import LOCUSTFILE, Scenario
 
+from .locust_results import parse_results
 from .processes import ChildProcesses, tail
 
-# Locust itself warns at 90 % of one core; above that its latencies include its own queueing.
-GENERATOR_SATURATION_PERCENT = 90.0
 # Time allowed beyond the run time for spawn, stop and writing reports.
 SHUTDOWN_ALLOWANCE_S = 30.0
+# When load stops, a request already sent may finish for this long (Locust's
+# --stop-timeout: a user ends after its current task, and no new request starts), so a
+# healthy target's last answers count with their true latency.  Killing at once would
+# make every cell's last `users` requests unfinished; waiting long would let a stalled
+# target hide its stall.  Longer than any healthy request of the scenarios (200 ms
+# queries); a request still unanswered then is killed and counted unfinished.
+STOP_GRACE_S = 2.0
 
 
 def locust_argv(host: str, users: int, duration_s: float, out_prefix: Path) -> list[str]:
     return [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--host", host, "--users", str(users), "--spawn-rate", str(users),
-        "--run-time", f"{math.ceil(duration_s)}s", "--stop-timeout", "5",
+        "--run-time", f"{run_time_s(duration_s)}s", "--stop-timeout", f"{STOP_GRACE_S:g}",
         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
         "--json-file", str(out_prefix), "--csv", str(out_prefix),
     ]  # fmt: skip
 
 
-def percentile(histogram: dict[int, int], fraction: float) -> float:
-    total = sum(histogram.values())
-    if total == 0:
-        return 0.0
-    rank = math.ceil(fraction * total)
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return float(value)
-    return float(max(histogram))
-
-
-def _route_stats(entry: dict[str, Any], duration_s: float) -> RouteStats:
-    histogram = {int(float(k)): int(v) for k, v in entry["response_times"].items()}
-    return RouteStats(
-        method=entry["method"] or "",
-        name=entry["name"],
-        requests=entry["num_requests"],
-        failures=entry["num_failures"],
-        requests_per_s=entry["num_requests"] / duration_s if duration_s else 0.0,
-        p50_ms=percentile(histogram, 0.50),
-        p90_ms=percentile(histogram, 0.90),
-        p99_ms=percentile(histogram, 0.99),
-        max_ms=float(entry["max_response_time"] or 0.0),
-        histogram_ms=histogram,
-    )
-
-
-def _merge(histograms: list[dict[int, int]]) -> dict[int, int]:
-    merged: dict[int, int] = {}
-    for histogram in histograms:
-        for value, count in histogram.items():
-            merged[value] = merged.get(value, 0) + count
-    return merged
-
-
-def parse_results(out_prefix: Path, cpu_percent: float) -> LoadResult:
-    json_path = out_prefix.with_name(out_prefix.name + ".json")
-    try:
-        entries: list[dict[str, Any]] = json.loads(json_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise CellError(f"load generator wrote no readable results: {exc}") from None
-    if not entries:
-        raise CellError("no request completed during the run: the target did not answer")
-    start = min(e["start_time"] for e in entries)
-    end = max(e["last_request_timestamp"] or start for e in entries)
-    duration_s = max(end - start, 1e-3)
-    routes = [_route_stats(e, duration_s) for e in entries]
-    overall = _merge([r.histogram_ms for r in routes])
-    requests = sum(r.requests for r in routes)
-    return LoadResult(
-        duration_s=duration_s,
-        requests=requests,
-        failures=sum(r.failures for r in routes),
-        requests_per_s=requests / duration_s,
-        p50_ms=percentile(overall, 0.50),
-        p90_ms=percentile(overall, 0.90),
-        p99_ms=percentile(overall, 0.99),
-        max_ms=max(r.max_ms for r in routes),
-        routes=routes,
-        failures_by_kind=_failures(out_prefix.with_name(out_prefix.name + "_failures.csv")),
-        generator_cpu_percent=cpu_percent,
-        generator_saturated=cpu_percent >= GENERATOR_SATURATION_PERCENT,
-    )
-
-
-def _failures(csv_path: Path) -> list[FailureKind]:
-    if not csv_path.exists():
-        return []
-    with csv_path.open(newline="") as handle:
-        return [
-            FailureKind(
-                method=row["Method"],
-                name=row["Name"],
-                error=row["Error"],
-                occurrences=int(row["Occurrences"]),
-            )
-            for row in csv.DictReader(handle)
-        ]
+def run_time_s(duration_s: float) -> int:
+    return math.ceil(duration_s)
 
 
 def _wait_sampling_cpu(proc: subprocess.Popen[bytes], timeout_s: float) -> float:
@@ -147,13 +73,20 @@ def drive(
     children: ChildProcesses,
     workdir: Path,
     extra_env: dict[str, str] | None = None,
+    rate: list[float] | None = None,
 ) -> LoadResult:
+    """Closed model, or open with `rate` (arrivals/s per equal step; `users` the pool)."""
     out_prefix = workdir / "locust"
     log_path = workdir / "locust.log"
+    load_env = {
+        "SESSIONBENCH_LOAD_FILE": str(out_prefix.with_name(out_prefix.name + "_ledger.json")),
+        "SESSIONBENCH_RATE": json.dumps(rate or []),
+        "SESSIONBENCH_RUN_TIME_S": str(run_time_s(duration_s)),
+    }
     proc = children.spawn(
         locust_argv(host, users, duration_s, out_prefix),
         log_path=log_path,
-        env={**scenario.to_env(), **(extra_env or {})},
+        env={**scenario.to_env(), **load_env, **(extra_env or {})},
         cwd=workdir,
     )
     try:

@@ -1,5 +1,6 @@
 """Expanding the user's choices into cells: strategy, database, pool variant, scenario."""
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ class Cell:
     duration_s: float
     added_delay_ms: float = 0.0  # injected per-request CPU (gate calibration)
     probes: bool = True
+    rate: tuple[float, ...] = ()  # open model: arrivals/s per equal step; () closed
 
     @property
     def id(self) -> str:
@@ -30,7 +32,7 @@ class Cell:
                 self.strategy.name,
                 f"{self.database.name}+{self.driver}",
                 self.pool.name,
-                self.scenario.name,
+                self.scenario.name + (f"@rate={format_rate(self.rate)}" if self.rate else ""),
             ]
         )
 
@@ -38,6 +40,22 @@ class Cell:
     def slug(self) -> str:
         """The id as a file name."""
         return re.sub(r"[^A-Za-z0-9.+-]+", "_", self.id)
+
+
+# Open model: without `--users`, a pool holding one second of the peak rate's arrivals
+# in flight (the locustfile's drop allowance), so a target answering within a second
+# never finds the pool empty.
+OPEN_POOL_SECONDS = 1.0
+MAX_OPEN_POOL = 1000
+
+
+def format_rate(rate: tuple[float, ...]) -> str:
+    """As `--rate` takes it: 50 or 20,40,80."""
+    return ",".join(f"{r:g}" for r in rate)
+
+
+def open_pool(rate: tuple[float, ...]) -> int:
+    return min(MAX_OPEN_POOL, math.ceil(max(rate) * OPEN_POOL_SECONDS))
 
 
 def expand(
@@ -49,6 +67,7 @@ def expand(
     duration_s: float,
     users: int | None = None,
     async_driver: str | None = None,
+    rate: tuple[float, ...] = (),
 ) -> list[Cell]:
     """Cells grouped by database, so each database is provisioned once; a strategy
     appears only with the databases its pattern runs on."""
@@ -59,8 +78,9 @@ def expand(
             driver=driver_for(database.backend, strategy.api, async_driver),
             pool=pool,
             scenario=scenario,
-            users=users or scenario.users,
+            users=users or (open_pool(rate) if rate else scenario.users),
             duration_s=duration_s,
+            rate=rate,
         )
         for database in databases
         for strategy in strategies

@@ -84,6 +84,7 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
         tasks=cell.scenario.tasks,
         slow_ms=cell.scenario.slow_ms,
         added_delay_ms=cell.added_delay_ms,
+        rate=list(cell.rate),
     )
 
 
@@ -114,7 +115,7 @@ def _measure(
         ):
             load = drive(
                 running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
-                extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
+                extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)}, rate=list(cell.rate),
             )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = _quiesce(probes)

@@ -13,6 +13,7 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from . import load_figures
 from .summary import CellSummary
 
 Spec = dict[str, Any]
@@ -25,22 +26,69 @@ CELL = alt.Color("cell:N", title="cell", legend=alt.Legend(orient="bottom", colu
 
 def latency(summaries: list[CellSummary]) -> alt.Chart | None:
     rows = [
-        {"cell": s.id, "percentile": p, "ms": value}
+        {
+            "cell": s.id,
+            "model": load_figures.model(s),
+            "percentile": p,
+            "ms": value,
+            "value": ("lower bound" if bound else "measured"),
+        }
         for s in summaries
         for p in PERCENTILES
-        if (value := s.median(p)) is not None
+        for value, bound in [load_figures.median_latency(s, p)]
+        if value is not None
     ]
     if not rows:
         return None
     chart: alt.Chart = (
-        alt.Chart(alt.InlineData(values=rows), title="Latency percentiles per cell (ms, median)")
+        alt.Chart(
+            alt.InlineData(values=rows),
+            title="Latency percentiles per cell (ms, median; faded: a lower bound, "
+            "requests unfinished when load stopped)",
+        )
         .mark_bar()
         .encode(
             x=alt.X("percentile:N", sort=list(PERCENTILES), title=None),
             xOffset="cell:N",
             y=alt.Y("ms:Q", title="ms"),
             color=CELL,
-            tooltip=["cell:N", "percentile:N", "ms:Q"],
+            opacity=alt.Opacity(
+                "value:N",
+                scale=alt.Scale(domain=["measured", "lower bound"], range=[1.0, 0.4]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["cell:N", "model:N", "percentile:N", "ms:Q", "value:N"],
+        )
+        .properties(width=WIDTH)
+    )
+    return chart
+
+
+def errors(summaries: list[CellSummary]) -> alt.Chart | None:
+    rows = [
+        {
+            "cell": s.id,
+            "percent": 100 * rate,
+            "unfinished": load_figures.unfinished(s),
+            "causes": "; ".join(f"{c.occurrences} x {c.route}: {c.error}" for c in causes[:3]),
+        }
+        for s in summaries
+        if (rate := load_figures.error_rate(s)) is not None
+        for causes in [load_figures.causes(s)]
+    ]
+    if not rows:
+        return None
+    chart: alt.Chart = (
+        alt.Chart(
+            alt.InlineData(values=rows),
+            title="Request errors (% failed, unfinished or dropped, median)",
+        )
+        .mark_bar()
+        .encode(
+            x=alt.X("percent:Q", title="% of requests", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("cell:N", title=None),
+            color=alt.Color("cell:N", legend=None),
+            tooltip=["cell:N", "percent:Q", "unfinished:N", "causes:N"],
         )
         .properties(width=WIDTH)
     )
@@ -52,7 +100,10 @@ def throughput(summaries: list[CellSummary]) -> alt.Chart | None:
     if not rows:
         return None
     chart: alt.Chart = (
-        alt.Chart(alt.InlineData(values=rows), title="Throughput (requests/s, median)")
+        alt.Chart(
+            alt.InlineData(values=rows),
+            title="Throughput (answers per second of the load window, median)",
+        )
         .mark_bar()
         .encode(
             x=alt.X("rps:Q", title="req/s"),
@@ -121,6 +172,7 @@ def stalls(summaries: list[CellSummary]) -> alt.Chart | None:
 CHARTS: dict[str, Callable[[list[CellSummary]], alt.Chart | None]] = {
     "latency": latency,
     "throughput": throughput,
+    "errors": errors,
     "loop-lag": _timeline("loop_lag_max_ms", "Event-loop lag (max per sample)", "ms"),
     "pool": _timeline("pool_checked_out", "Pool connections checked out", "connections"),
     "server-connections": _timeline(

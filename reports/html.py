@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from sessionbench.results import RunResult, Stall
 
+from . import load_figures
 from .charts import chart_specs, javascript_bundle
 from .summary import CellSummary, format_number, summarise
 
@@ -56,4 +57,7 @@ def render(result: RunResult) -> str:
         stalls=_stalls(summaries),
         bundle=_script(javascript_bundle()),
         number=format_number,
+        load=load_figures,
+        open_rows=[(s, figures) for s in summaries if (figures := load_figures.open_figures(s))],
+        cause_rows=[(s, cause) for s in summaries for cause in load_figures.causes(s)],
     )

@@ -1,8 +1,10 @@
 """JUnit XML: one test case per cell and check, so CI systems list failures natively.
 
-Checks per cell: `ran` (the cell was measured), `no unexpected findings` (every finding
-is one the strategy is known to have) and `expected findings present` (the diagnostics
-caught what the strategy is known to have).  The gate writes its verdict with the same
+Checks per cell: `ran` (the cell was measured), `requests answered` (no request
+failed, was unfinished when load stopped or, open model, was dropped; GET /fail's
+deliberate 500 is an answer), `no unexpected findings` (every finding is one the
+strategy is known to have) and `expected findings present` (the diagnostics caught
+what the strategy is known to have).  The gate writes its verdict with the same
 builder, one test case per cell and metric.
 """
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from sessionbench.results import RunResult
 
+from . import load_figures
 from .summary import CellSummary, summarise
 
 
@@ -51,6 +54,7 @@ def _cell_cases(summary: CellSummary) -> list[Case]:
         not_run = "not measured"
         return [
             Case(name, "ran", failure=summary.errors[0], details="\n".join(summary.errors)),
+            Case(name, "requests answered", skipped=not_run),
             Case(name, "no unexpected findings", skipped=not_run),
             Case(name, "expected findings present", skipped=not_run),
         ]
@@ -58,6 +62,7 @@ def _cell_cases(summary: CellSummary) -> list[Case]:
     missing = summary.missing_findings
     return [
         Case(name, "ran"),
+        _answered(summary),
         Case(
             name,
             "no unexpected findings",
@@ -70,6 +75,20 @@ def _cell_cases(summary: CellSummary) -> list[Case]:
             failure=(f"not found: {', '.join(missing)}" if missing else None),
         ),
     ]
+
+
+def _answered(summary: CellSummary) -> Case:
+    if not load_figures.failed(summary):
+        return Case(summary.id, "requests answered")
+    causes = load_figures.causes(summary)
+    listed = [f"{c.occurrences} x {c.route}: {c.error}" for c in causes]
+    return Case(
+        summary.id,
+        "requests answered",
+        failure=f"{load_figures.error_percent(summary)} of requests failed"
+        + (f": {'; '.join(listed[:3])}" if listed else ""),
+        details="\n".join(listed),
+    )
 
 
 def render(result: RunResult) -> str:

@@ -8,6 +8,7 @@ from itertools import groupby
 
 from sessionbench.results import RunResult
 
+from . import load_figures
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 
 ICONS = {
@@ -42,30 +43,64 @@ def _verdict_lines(summary: CellSummary) -> list[str]:
     return lines
 
 
-def _group_key(summary: CellSummary) -> tuple[str, str, str]:
-    return (summary.config.database, summary.config.pool.name, summary.config.scenario)
+def _group_key(summary: CellSummary) -> tuple[str, str, str, str]:
+    """Cells compared with each other: same database, pool, scenario and latency model."""
+    config = summary.config
+    return (config.database, config.pool.name, config.scenario, load_figures.model(summary))
 
 
 def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
     lines: list[str] = []
-    for (database, pool, scenario), group in groupby(
+    for (database, pool, scenario, model), group in groupby(
         sorted(summaries, key=_group_key), key=_group_key
     ):
         lines += [
             "",
-            f"**{cell(database)}**, pool `{cell(pool)}`, scenario `{cell(scenario)}`",
+            f"**{cell(database)}**, pool `{cell(pool)}`, scenario `{cell(scenario)}`, "
+            f"latency model {model}",
             "",
-            "| # | strategy | verdict | req/s | p99 ms | loop lag max ms | repeats |",
-            "|---:|---|---|---:|---:|---:|---:|",
+            "| # | strategy | verdict | model | req/s | errors | unfinished | p99 ms "
+            "| loop lag max ms | repeats |",
+            "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for rank, summary in enumerate(ranking(list(group)), start=1):
             lines.append(
                 f"| {rank} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
-                f"{summary.verdict.label} | {format_number(summary.median('rps'))} | "
-                f"{format_number(summary.median('p99'))} | "
+                f"{summary.verdict.label} | {load_figures.model(summary)} | "
+                f"{format_number(summary.median('rps'))} | "
+                f"{load_figures.error_percent(summary)} | {load_figures.unfinished(summary)} | "
+                f"{cell(load_figures.latency(summary, 'p99'))} | "
                 f"{format_number(summary.median('lag_max'))} | {len(summary.repeats)} |"
             )
     return lines
+
+
+def _open_lines(summaries: list[CellSummary]) -> list[str]:
+    rows = [(s, figures) for s in summaries if (figures := load_figures.open_figures(s))]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Open model: arrivals per second",
+        "",
+        "| cell | intended/s | achieved/s | late | dropped |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for summary, figures in rows:
+        lines.append(
+            f"| {cell(summary.id)} | {figures.intended_rate} | {figures.achieved_rate} | "
+            f"{figures.late} | {figures.dropped} |"
+        )
+    return lines
+
+
+def _cause_lines(summaries: list[CellSummary]) -> list[str]:
+    lines = [
+        f"- {cell(summary.id)}: {cause.occurrences} x {cell(cause.route)}: {cell(cause.error)}"
+        for summary in summaries
+        for cause in load_figures.causes(summary)
+    ]
+    return ["", "### Request failures by cause", "", *lines] if lines else []
 
 
 def _micro_lines(result: RunResult) -> list[str]:
@@ -92,8 +127,10 @@ def render(result: RunResult) -> str:
     lines = [
         f"## sessionbench: {ICONS[worst]} {len(summaries)} cells",
         "",
-        "Latencies are closed-model (Locust users wait for each answer); "
-        "numbers are medians over repeats.",
+        "Numbers are medians over repeats. Latency model per row: closed (Locust users wait "
+        "for each answer) or open at its arrival rate (latency from the intended start, "
+        "coordinated omission corrected); `>= x` is a lower bound (requests unfinished "
+        "when load stopped). Errors: failed, unfinished or dropped, of all requests.",
         "",
         "### Verdicts",
         "",
@@ -104,6 +141,8 @@ def render(result: RunResult) -> str:
     if summaries:
         lines += ["", "### Ranking"]
         lines += _ranking_lines(summaries)
+        lines += _open_lines(summaries)
+        lines += _cause_lines(summaries)
     lines += _micro_lines(result)
     if result.interrupted:
         lines += ["", "_The run was interrupted: results are partial._"]

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from sessionbench.results import RunResult
 
+from . import load_figures
 from .summary import CellSummary, Verdict, format_number, summarise
 
 STYLES = {
@@ -35,34 +36,73 @@ def _verdict_lines(summary: CellSummary) -> list[Text]:
 
 
 def summary_table(summaries: list[CellSummary]) -> Table:
-    table = Table(title="numbers (closed-model latencies from Locust; medians over repeats)")
-    for column in ("strategy", "database", "pool", "scenario"):
+    table = Table(
+        title="numbers (medians over repeats; latency model closed: Locust users wait for "
+        "each answer, open: from the intended start; >= a lower bound; lag: loop lag max)"
+    )
+    for column in ("strategy", "database", "pool", "scenario", "model"):
         table.add_column(column)
-    for column in ("req/s", "p50 ms", "p99 ms", "lag max ms", "errors", "repeats"):
+    for column in ("req/s", "errors", "unfinished", "p50 ms", "p99 ms", "lag ms", "repeats"):
         table.add_column(column, justify="right")
     for summary in summaries:
         config = summary.config
-        failures = [c.load.failures for c in summary.repeats if c.load is not None]
         saturated = any(c.load and c.load.generator_saturated for c in summary.repeats)
         table.add_row(
             escape(config.strategy),
             escape(f"{config.database}+{config.driver}"),
             escape(config.pool.name),
             escape(config.scenario),
+            load_figures.model(summary),
             format_number(summary.median("rps")),
-            format_number(summary.median("p50")),
-            format_number(summary.median("p99")),
+            load_figures.error_percent(summary),
+            load_figures.unfinished(summary),
+            load_figures.latency(summary, "p50"),
+            load_figures.latency(summary, "p99"),
             format_number(summary.median("lag_max")),
-            str(sum(failures)) if failures else "-",
             str(len(summary.repeats)) + (" [yellow]generator saturated[/yellow]" * saturated),
         )
     return table
 
 
+def open_table(summaries: list[CellSummary]) -> Table | None:
+    rows = [(s, figures) for s in summaries if (figures := load_figures.open_figures(s))]
+    if not rows:
+        return None
+    table = Table(title="open model: arrivals per second, intended and achieved")
+    table.add_column("cell")
+    for column in ("intended/s", "achieved/s", "late", "dropped"):
+        table.add_column(column, justify="right")
+    for summary, figures in rows:
+        table.add_row(
+            escape(summary.id),
+            figures.intended_rate,
+            figures.achieved_rate,
+            figures.late,
+            figures.dropped,
+        )
+    return table
+
+
+def _cause_lines(summaries: list[CellSummary]) -> list[Text]:
+    lines = []
+    for summary in summaries:
+        for cause in load_figures.causes(summary)[:3]:
+            lines.append(
+                Text(f"  {summary.id}: {cause.occurrences} x {cause.route}: {cause.error}")
+            )
+    return [Text("request failures by cause", style="bold underline"), *lines] if lines else []
+
+
 def summary_view(result: RunResult) -> Group:
     summaries = summarise(result)
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
-    return Group(Text("verdicts", style="bold underline"), *verdicts, summary_table(summaries))
+    tables = [summary_table(summaries), open_table(summaries)]
+    return Group(
+        Text("verdicts", style="bold underline"),
+        *verdicts,
+        *[table for table in tables if table is not None],
+        *_cause_lines(summaries),
+    )
 
 
 def print_summary(result: RunResult, console: Console) -> None:
@@ -71,5 +111,5 @@ def print_summary(result: RunResult, console: Console) -> None:
 
 def render(result: RunResult) -> str:
     buffer = io.StringIO()
-    Console(file=buffer, width=120, color_system=None).print(summary_view(result))
+    Console(file=buffer, width=140, color_system=None).print(summary_view(result))
     return buffer.getvalue()

@@ -10,7 +10,8 @@ from sessionbench.registry import Registry
 CATALOGUE_FILE = Path(__file__).with_name("scenarios.toml")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ENV_VAR = "SESSIONBENCH_SCENARIO"
-ROUTES = ("read", "list", "write", "transfer", "slow", "fail", "health")
+# `stall` is GET /stall?ms=N, served only by the `calibration-stall` target.
+ROUTES = ("read", "list", "write", "transfer", "slow", "stall", "fail", "health")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Scenario:
     users: int
     tasks: dict[str, int]
     slow_ms: int = 0
+    stall_ms: int = 0  # how long GET /stall blocks the target's event loop
     # A burst: `burst_users` users from `burst_start` for `burst_length` (fractions of
     # the run), then back to `users` so recovery is measured too.  0 means no burst.
     burst_users: int = 0
@@ -34,6 +36,13 @@ class ScenarioFileError(ValueError):
     pass
 
 
+def _milliseconds(name: str, table: dict[str, object], key: str) -> int:
+    value = table.get(key, 0)
+    if not isinstance(value, int) or value < 0:
+        raise ScenarioFileError(f"scenario {name!r}: '{key}' must be a non-negative integer")
+    return value
+
+
 def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
     tasks = table.get("tasks")
     if not isinstance(tasks, dict) or not tasks:
@@ -45,11 +54,11 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         )
     if not all(isinstance(w, int) and w > 0 for w in tasks.values()):
         raise ScenarioFileError(f"scenario {name!r}: task weights must be positive integers")
-    users, slow_ms = table.get("users", 16), table.get("slow_ms", 0)
+    users = table.get("users", 16)
     if not isinstance(users, int) or users < 1:
         raise ScenarioFileError(f"scenario {name!r}: 'users' must be a positive integer")
-    if not isinstance(slow_ms, int) or slow_ms < 0:
-        raise ScenarioFileError(f"scenario {name!r}: 'slow_ms' must be a non-negative integer")
+    slow_ms = _milliseconds(name, table, "slow_ms")
+    stall_ms = _milliseconds(name, table, "stall_ms")
     burst_users = table.get("burst_users", 0)
     if not isinstance(burst_users, int) or burst_users < 0:
         raise ScenarioFileError(f"scenario {name!r}: 'burst_users' must be a non-negative integer")
@@ -70,6 +79,7 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         users=users,
         tasks=dict(tasks),
         slow_ms=slow_ms,
+        stall_ms=stall_ms,
         burst_users=burst_users,
         burst_start=float(start),
         burst_length=float(length),

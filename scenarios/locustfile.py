@@ -1,32 +1,155 @@
 """The Locust user that drives a target; run only by the harness, in its own process.
 
 The scenario (route weights, `/slow` delay) arrives as JSON in SESSIONBENCH_SCENARIO.
-Users run back to back with no think time (closed model), so requests/s is what the
-target sustains at that concurrency.  GET /fail answers 500 by design: that counts as
-a success here, any other answer is a failure.
+Closed model (default): users run back to back with no think time, so requests/s is
+what the target sustains at that concurrency.  Open model (SESSIONBENCH_RATE, a list
+of arrivals/s, one per equal step of the run): a pool of users takes arrival tickets
+from one shared schedule and sleeps until each ticket's intended time; latency counts
+from that intended time, so a target that falls behind is not excused by the
+generator waiting for it (coordinated omission).  GET /fail answers 500 by design:
+that counts as a success here, any other answer is a failure.
+
+What Locust's own stats cannot hold goes to the ledger file (SESSIONBENCH_LOAD_FILE):
+the real load window, requests killed unanswered when load stopped, and the open
+model's schedule figures.
 """
 
 import json
+import math
 import os
 import random
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from locust import FastHttpUser, LoadTestShape, constant, events
+from gevent import GreenletExit
+from gevent.event import Event
+from locust import FastHttpUser, LoadTestShape, constant, events, task
 
 SCENARIO = json.loads(os.environ.get("SESSIONBENCH_SCENARIO", '{"tasks": {"health": 1}}'))
 SLOW_MS = int(SCENARIO.get("slow_ms", 0))
+STALL_MS = int(SCENARIO.get("stall_ms", 0))
 SEED_ROWS = 200
 # Ids the target acknowledged for POST /items, written out at the end so the harness can
 # look for each one in the table (a write acknowledged but missing is a lost write).
 ACK_FILE = os.environ.get("SESSIONBENCH_ACK_FILE")
+LEDGER_FILE = os.environ.get("SESSIONBENCH_LOAD_FILE")
+# Arrivals per second, one value per equal step of the run; empty: closed model.
+RATE_STEPS: list[float] = [float(r) for r in json.loads(os.environ.get("SESSIONBENCH_RATE", "[]"))]
+RUN_TIME_S = float(os.environ.get("SESSIONBENCH_RUN_TIME_S", "0"))
+# An arrival started this much after its intended time is late: below it is the
+# generator's own scheduling jitter on a busy machine.
+LATE_AFTER_MS = 10.0
+# An arrival no user was free to start within this time of its intended start is
+# dropped (never sent): the pool was exhausted that long.  As a client that gives up,
+# it keeps one stall from turning every later arrival into a backlog burst.
+DROP_AFTER_S = 1.0
 acknowledged: list[int] = []
 
 
-def _request(user: FastHttpUser, method: str, path: str, **kwargs: Any) -> Any:
+@dataclass
+class Ledger:
+    """This process's figures; written once, at test_stop (perf_counter clock)."""
+
+    window_start: float | None = None
+    window_stop: float | None = None
+    unfinished: list[dict[str, Any]] = field(default_factory=list)  # method, name, elapsed_ms
+    # open model
+    arrivals_due: int = 0
+    started: int = 0
+    lateness_ms: dict[int, int] = field(default_factory=dict)  # every started arrival
+    dropped_waited_ms: list[float] = field(default_factory=list)  # lower bounds of latency
+    corrected_ms: dict[str, dict[int, int]] = field(default_factory=dict)  # "METHOD name"
+
+    def to_json(self, stop_grace_s: float) -> dict[str, Any]:
+        start, stop = self.window_start or 0.0, self.window_stop or self.window_start or 0.0
+        return {
+            "window_s": max(stop - start, 0.0),
+            "stop_grace_s": stop_grace_s,  # how long requests could finish after stop
+            "unfinished": self.unfinished,
+            "open": {
+                "rate_steps": RATE_STEPS,
+                "late_after_ms": LATE_AFTER_MS,
+                "drop_after_s": DROP_AFTER_S,
+                "arrivals_due": self.arrivals_due,
+                "started": self.started,
+                "lateness_ms": self.lateness_ms,
+                "dropped_waited_ms": self.dropped_waited_ms,
+                "corrected_ms": self.corrected_ms,
+            }
+            if RATE_STEPS
+            else None,
+        }
+
+
+ledger = Ledger()
+stopping = Event()
+
+
+def _count(histogram: dict[int, int], ms: float) -> None:
+    key = round(ms)
+    histogram[key] = histogram.get(key, 0) + 1
+
+
+def _window_opens(**_kwargs: Any) -> None:
+    if ledger.window_start is None:  # a load shape restarts the runner at each step
+        ledger.window_start = time.perf_counter()
+
+
+def _window_closes(**_kwargs: Any) -> None:
+    ledger.window_stop = time.perf_counter()
+    stopping.set()
+
+
+def _write_ledger(environment: Any, **_kwargs: Any) -> None:
+    """The one place this process's figures leave it (one file per load process)."""
+    if schedule is not None:
+        schedule.close(ledger.window_stop or time.perf_counter())
+    if ACK_FILE:
+        with open(ACK_FILE, "w") as handle:
+            json.dump(acknowledged, handle)
+    if LEDGER_FILE:
+        with open(LEDGER_FILE, "w") as handle:
+            json.dump(ledger.to_json(float(environment.stop_timeout or 0)), handle)
+
+
+events.test_start.add_listener(_window_opens)
+events.test_stopping.add_listener(_window_closes)
+events.test_stop.add_listener(_write_ledger)
+
+
+@contextmanager
+def _tracked(user: FastHttpUser, method: str, name: str) -> Iterator[None]:
+    """Count a request killed unanswered at stop, and (open model) its corrected latency."""
+    intended: float | None = getattr(user, "intended", None)
+    since = time.perf_counter() if intended is None else intended
+    try:
+        yield
+    except GreenletExit:
+        # Locust kills a user still waiting after the stop grace (at stop, or when a
+        # burst ends): the request never reaches Locust's stats, so it is recorded
+        # here, its latency a lower bound.
+        elapsed_ms = (time.perf_counter() - since) * 1000
+        ledger.unfinished.append({"method": method, "name": name, "elapsed_ms": elapsed_ms})
+        raise
+    if intended is not None:
+        _count(
+            ledger.corrected_ms.setdefault(f"{method} {name}", {}),
+            (time.perf_counter() - since) * 1000,
+        )
+
+
+def _request(
+    user: FastHttpUser, method: str, path: str, name: str | None = None, **kwargs: Any
+) -> Any:
     """One request; a failed answer is counted by the cause the target gives in its body."""
-    with user.client.request(method, path, catch_response=True, **kwargs) as response:
+    with (
+        _tracked(user, method, name or path),
+        user.client.request(method, path, name=name, catch_response=True, **kwargs) as response,
+    ):
         if response.status_code >= 400:
             response.failure(f"HTTP {response.status_code}: {_detail(response)}")
     return response
@@ -56,15 +179,6 @@ def _write(user: FastHttpUser) -> None:
         acknowledged.append(int(response.json()["id"]))
 
 
-def _save_acknowledged(**_kwargs: Any) -> None:
-    if ACK_FILE:
-        with open(ACK_FILE, "w") as handle:
-            json.dump(acknowledged, handle)
-
-
-events.test_stop.add_listener(_save_acknowledged)
-
-
 def _transfer(user: FastHttpUser) -> None:
     source, target = random.sample(range(1, SEED_ROWS + 1), 2)
     _request(user, "POST", "/transfer", json={"source": source, "target": target, "amount": 1})
@@ -74,8 +188,15 @@ def _slow(user: FastHttpUser) -> None:
     _request(user, "GET", f"/slow?ms={SLOW_MS}", name="/slow")
 
 
+def _stall(user: FastHttpUser) -> None:
+    _request(user, "GET", f"/stall?ms={STALL_MS}", name="/stall")
+
+
 def _fail(user: FastHttpUser) -> None:
-    with user.client.get("/fail", catch_response=True) as response:
+    with (
+        _tracked(user, "GET", "/fail"),
+        user.client.get("/fail", catch_response=True) as response,
+    ):
         if response.status_code == 500:
             response.success()
         else:
@@ -85,7 +206,8 @@ def _fail(user: FastHttpUser) -> None:
 def _health(user: FastHttpUser) -> None:
     # No body to read on failure, and the cheapest request Locust can make: this route
     # also measures the load generator itself (`sessionbench calibrate driver`).
-    user.client.get("/health")
+    with _tracked(user, "GET", "/health"):
+        user.client.get("/health")
 
 
 ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {
@@ -94,22 +216,96 @@ ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {
     "write": _write,
     "transfer": _transfer,
     "slow": _slow,
+    "stall": _stall,
     "fail": _fail,
     "health": _health,
 }
+# A task listed `weight` times is picked with that weight (Locust's `tasks` takes a
+# list of callables or task sets).
+WEIGHTED_TASKS: list[Any] = [
+    ROUTE_TASKS[route] for route, weight in SCENARIO["tasks"].items() for _ in range(weight)
+]
 
 
-class SessionbenchUser(FastHttpUser):
-    wait_time = constant(0)
-    network_timeout = 30.0
-    connection_timeout = 10.0
-    # A task listed `weight` times is picked with that weight (Locust's own attribute).
-    tasks = [  # noqa: RUF012
-        ROUTE_TASKS[route] for route, weight in SCENARIO["tasks"].items() for _ in range(weight)
-    ]
+class Schedule:
+    """Arrival tickets for the open model: intended start times, offsets from the window start."""
+
+    def __init__(self, steps: list[float], run_time_s: float) -> None:
+        step_s = run_time_s / len(steps)
+        self.offsets = [
+            index * step_s + k / rate
+            for index, rate in enumerate(steps)
+            for k in range(math.ceil(rate * step_s))
+            if k / rate < step_s
+        ]
+        self.next = 0  # gevent runs one greenlet at a time: no lock needed
+
+    def take(self) -> float | None:
+        """The next ticket's intended time (perf_counter clock), or None when none is left.
+
+        Tickets already more than DROP_AFTER_S late are dropped on the way."""
+        if stopping.is_set():  # what is left is counted at close()
+            return None
+        start = ledger.window_start or time.perf_counter()
+        while self.next < len(self.offsets):
+            intended = start + self.offsets[self.next]
+            self.next += 1
+            waited = time.perf_counter() - intended
+            if waited <= DROP_AFTER_S:
+                return intended
+            ledger.dropped_waited_ms.append(waited * 1000)
+        return None
+
+    def close(self, stop: float) -> None:
+        """At stop: tickets due before it that no user started are dropped too."""
+        start = ledger.window_start or stop
+        due = [offset for offset in self.offsets if start + offset < stop]
+        ledger.arrivals_due = len(due)
+        for offset in due[self.next :]:
+            ledger.dropped_waited_ms.append((stop - start - offset) * 1000)
+        self.next = len(self.offsets)
 
 
-if SCENARIO.get("burst_users"):
+schedule = Schedule(RATE_STEPS, RUN_TIME_S) if RATE_STEPS else None
+
+if schedule is None:
+
+    class SessionbenchUser(FastHttpUser):
+        wait_time = constant(0)
+        network_timeout = 30.0
+        connection_timeout = 10.0
+        tasks = WEIGHTED_TASKS
+
+else:
+
+    class ArrivalUser(FastHttpUser):
+        """One of the pool: takes the next arrival ticket, waits for its time, sends it."""
+
+        wait_time = constant(0)
+        network_timeout = 30.0
+        connection_timeout = 10.0
+        intended: float | None = None
+
+        @task
+        def arrive(self) -> None:
+            assert schedule is not None
+            intended = schedule.take()
+            if intended is None:
+                stopping.wait()  # the schedule is spent: idle until load stops
+                return
+            # Stop may come first: a ticket not yet due when load stops is not an arrival.
+            if stopping.wait(max(intended - time.perf_counter(), 0.0)):
+                return
+            ledger.started += 1
+            _count(ledger.lateness_ms, (time.perf_counter() - intended) * 1000)
+            self.intended = intended
+            try:
+                random.choice(WEIGHTED_TASKS)(self)
+            finally:
+                self.intended = None
+
+
+if SCENARIO.get("burst_users") and schedule is None:
 
     class Burst(LoadTestShape):
         """`--users` users, `burst_users` during the burst window, then back (recovery).

@@ -51,6 +51,10 @@ class CellConfig(BaseModel):
     tasks: dict[str, int]
     slow_ms: int
     added_delay_ms: float = 0.0  # CPU time the target adds per request (gate calibration)
+    # Open model: arrivals per second, one value per equal step of the run (`--rate`);
+    # empty for the closed model, where `users` run back to back.  Open: `users` is the
+    # pool of users taking arrivals.
+    rate: list[float] = Field(default_factory=list)
 
 
 class RouteStats(BaseModel):
@@ -63,8 +67,11 @@ class RouteStats(BaseModel):
     p90_ms: float
     p99_ms: float
     max_ms: float
-    # Locust's raw histogram: response time (ms, rounded as Locust rounds) -> count.
+    # Completed requests: response time (ms, rounded as Locust rounds; open model: whole
+    # ms from the intended start) -> count.  Unfinished ones are not in it.
     histogram_ms: dict[int, int]
+    unfinished: int = 0  # among `requests` and `failures`
+    censored: list[str] = Field(default_factory=list)  # percentiles that are lower bounds
 
 
 class FailureKind(BaseModel):
@@ -80,7 +87,9 @@ class LoadResult(BaseModel):
     `requests` counts every request sent, `unfinished` those still in flight when load
     stopped (killed unanswered; counted among `failures` as kind "unfinished"); their
     elapsed times are lower bounds of their latency, so a percentile they reach is
-    listed in `censored` and shown as ">= x".
+    listed in `censored` and shown as ">= x".  Open model only: `arrivals` were due in
+    the window, `dropped_arrivals` of them were never sent (no user was free in time;
+    a failure kind of their own, their wait a lower bound in the percentiles).
     """
 
     # closed: each user waits for its answer; open: arrivals at `--rate`, latency from
@@ -101,11 +110,25 @@ class LoadResult(BaseModel):
     failures_by_kind: list[FailureKind]
     generator_cpu_percent: float  # of one core, averaged over the run
     generator_saturated: bool
+    # Open model (all 0 for the closed one): per second of the window, arrivals due and
+    # arrivals started; started at least `late_after_ms` after their intended time, and
+    # by how much (median and max of those); never sent.
+    intended_rate: float = 0.0
+    achieved_rate: float = 0.0
+    arrivals: int = 0
+    late_arrivals: int = 0
+    late_after_ms: float = 0.0
+    late_by_p50_ms: float = 0.0
+    late_by_max_ms: float = 0.0
+    dropped_arrivals: int = 0
+    lateness_histogram_ms: dict[int, int] = Field(default_factory=dict)  # every started arrival
 
     @property
     def error_rate(self) -> float:
-        """Failed or unfinished requests among all sent (GET /fail's 500 is a success)."""
-        return self.failures / self.requests if self.requests else 0.0
+        """Failed, unfinished or dropped among all requests and dropped arrivals
+        (GET /fail's 500 is a success)."""
+        attempts = self.requests + self.dropped_arrivals
+        return (self.failures + self.dropped_arrivals) / attempts if attempts else 0.0
 
 
 class DatabaseChecks(BaseModel):

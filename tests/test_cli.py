@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sessionbench.bench.cli import parse_rate
+
 from .conftest import PASSWORD
 
 # Files for the `{dir}/NAME` placeholders below: scenario files and results files.
@@ -17,6 +19,7 @@ FILES: dict[str, str | bytes] = {
     "no-tasks.toml": "[fast]\nusers = 2\n",
     "zero-users.toml": "[fast]\nusers = 0\ntasks = { read = 1 }\n",
     "negative-slow.toml": "[fast]\nslow_ms = -5\ntasks = { slow = 1 }\n",
+    "negative-stall.toml": "[fast]\nstall_ms = -1\ntasks = { stall = 1 }\n",
     "zero-weight.toml": "[fast]\ntasks = { read = 0 }\n",
     "duplicate.toml": "[mixed]\ntasks = { read = 1 }\n",
     "corrupt.json": "{this is not json",
@@ -38,6 +41,13 @@ BAD_INPUTS = [
     (["run", "--duration", "0s"], 2, "out of range"),
     (["run", "--duration", "100h"], 2, "out of range"),
     (["run", "--duration", "-5s"], 2, "invalid duration"),
+    # open-model arrival rates
+    (["run", "--rate", "fast"], 2, "invalid --rate 'fast'"),
+    (["run", "--rate", "10,,20"], 2, "invalid --rate '10,,20'"),
+    (["run", "--rate", "0"], 2, "--rate '0' out of range"),
+    (["run", "--rate", "-5"], 2, "--rate '-5' out of range"),
+    (["run", "--rate", "9000"], 2, "--rate '9000' out of range"),
+    (["run", "--rate", "nan"], 2, "--rate 'nan' out of range"),
     (["run", "--duration", "forever"], 2, "invalid duration"),
     (["run", "--users", "0"], 2, "--users must be between 1 and 1000"),
     (["run", "--users", "-3"], 2, "--users must be between 1 and 1000"),
@@ -82,6 +92,7 @@ BAD_INPUTS = [
     (["run", "--scenario-file", "{dir}/no-tasks.toml"], 2, "'tasks' must be a non-empty table"),
     (["run", "--scenario-file", "{dir}/zero-users.toml"], 2, "'users' must be a positive"),
     (["run", "--scenario-file", "{dir}/negative-slow.toml"], 2, "'slow_ms' must be a non-neg"),
+    (["run", "--scenario-file", "{dir}/negative-stall.toml"], 2, "'stall_ms' must be a non-neg"),
     (["run", "--scenario-file", "{dir}/zero-weight.toml"], 2, "weights must be positive"),
     (["run", "--scenario-file", "{dir}/duplicate.toml"], 2, "'mixed' is already defined"),
     # results files
@@ -159,3 +170,8 @@ def test_a_wrong_password_gets_one_line_without_either_password(password_postgre
     assert_one_line(result, 3, "password authentication failed")
     assert PASSWORD not in result.stdout + result.stderr
     assert "Wr0ng-pw-77" not in result.stdout + result.stderr
+
+
+def test_a_rate_is_constant_or_equal_steps() -> None:
+    assert parse_rate("50") == (50.0,)
+    assert parse_rate("20, 40,80.5") == (20.0, 40.0, 80.5)

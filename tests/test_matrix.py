@@ -55,3 +55,26 @@ def test_a_seed_appears_only_with_the_databases_its_pattern_runs_on() -> None:
         "seed-002/mysql+pymysql/default/crud",
         "sync-in-async/mysql+pymysql/default/crud",
     ]
+
+
+def test_an_open_model_cell_names_its_rate_and_sizes_its_pool() -> None:
+    [stepped] = expand(
+        [strategies().get("async-session")],
+        [DATABASES.get("sqlite")],
+        [POOLS.get("default")],
+        [load_scenarios().get("slow")],
+        duration_s=6,
+        rate=(20.0, 40.0, 80.5),
+    )
+    assert stepped.id == "async-session/sqlite+aiosqlite/default/slow@rate=20,40,80.5"
+    assert stepped.users == 81  # one second of the peak rate's arrivals
+    [pooled] = expand(
+        [strategies().get("async-session")],
+        [DATABASES.get("sqlite")],
+        [POOLS.get("default")],
+        [load_scenarios().get("slow")],
+        duration_s=6,
+        users=5,
+        rate=(50.0,),
+    )
+    assert pooled.users == 5

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from sessionbench.results import CellResult, Decision, Finding
 
-from ..loadgen import percentile
+from ..latency import percentile
 from . import thresholds as t
 from .evidence import CellEvidence
 

@@ -24,6 +24,7 @@ def run_cells(
     duration_s: float = 3,
     users: int = 8,
     pool: str = "default",
+    rate: tuple[float, ...] = (),
 ) -> RunResult:
     registry = strategies()
     cells = expand(
@@ -33,6 +34,7 @@ def run_cells(
         [load_scenarios().get(scenario)],
         duration_s=duration_s,
         users=users,
+        rate=rate,
     )
     provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
     return execute(RunPlan(cells, output, provision))

@@ -1,11 +1,19 @@
 """What each writer shows, and that strings from a run cannot inject markup."""
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 
+import pytest
+
+from sessionbench.bench.locust_results import unfinished_error
 from sessionbench.reports import html, junit, markdown, terminal
+from sessionbench.reports.charts import chart_specs
 from sessionbench.reports.summary import Verdict, summarise
-from sessionbench.results import RunResult
+from sessionbench.results import FailureKind, RunResult
+
+UNFINISHED_ERROR = unfinished_error(2.0)
 
 
 def _with_repeat(run: RunResult, rps: float) -> RunResult:
@@ -52,10 +60,21 @@ def _cases(xml: str) -> dict[tuple[str, str], ET.Element]:
     return {(c.get("classname", ""), c.get("name", "")): c for c in root.iter("testcase")}
 
 
-def test_junit_has_three_checks_per_cell_and_passes_expected_findings(run: RunResult) -> None:
+def test_junit_has_four_checks_per_cell_and_passes_expected_findings(run: RunResult) -> None:
     cases = _cases(junit.render(run))
-    assert len(cases) == 3 * len(run.cells)
-    assert all(case.find("failure") is None for case in cases.values())
+    assert len(cases) == 4 * len(run.cells)
+    failed = {key for key, case in cases.items() if case.find("failure") is not None}
+    # The golden blocking cell lost one request; everything else passes.
+    assert failed == {(run.cells[1].config.id, "requests answered")}
+
+
+def test_junit_fails_requests_answered_with_the_causes(run: RunResult) -> None:
+    _with_unfinished(run)
+    answered = _cases(junit.render(run))[(run.cells[1].config.id, "requests answered")]
+    failure = answered.find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("2.3 % of requests failed: 3 x GET /slow: ")
+    assert UNFINISHED_ERROR in (failure.text or "")
 
 
 def test_junit_fails_unexpected_and_missing_findings(run: RunResult) -> None:
@@ -109,3 +128,75 @@ def test_terminal_shows_verdicts_before_numbers(run: RunResult) -> None:
     text = terminal.render(run)
     assert text.index("event-loop-blocking (expected)") < text.index("numbers")
     assert "fix: Use plain `def` routes or AsyncSession." in text
+
+
+def _with_unfinished(run: RunResult) -> RunResult:
+    """The blocking cell with 3 requests unfinished at stop: its p99 and max are lower bounds."""
+    load = run.cells[1].load
+    assert load is not None
+    load.requests, load.failures, load.unfinished = 173, 4, 3
+    load.unfinished_elapsed_ms = [2100.0, 2100.0, 2100.0]
+    load.p99_ms, load.max_ms, load.censored = 2100.0, 2100.0, ["p99", "max"]
+    load.failures_by_kind = [
+        FailureKind(method="GET", name="/slow", error=UNFINISHED_ERROR, occurrences=3),
+        FailureKind(method="GET", name="/items", error="HTTP 500: <b>boom</b>", occurrences=1),
+    ]
+    return run
+
+
+def _with_open_model(run: RunResult) -> RunResult:
+    cell, load = run.cells[0], run.cells[0].load
+    assert load is not None
+    cell.config.rate, cell.config.id = [50.0], cell.config.id + "@rate=50"
+    load.latency_model, load.intended_rate, load.achieved_rate = "open", 50.0, 31.0
+    load.arrivals, load.late_arrivals, load.dropped_arrivals = 400, 77, 150
+    load.late_by_p50_ms, load.late_by_max_ms = 420.0, 990.0
+    return run
+
+
+@pytest.mark.parametrize(
+    ("writer", "lower_bound", "cause"),
+    [
+        (terminal.render, ">= 2,100", "<b>boom</b>"),  # plain text: nothing to escape
+        (markdown.render, "&gt;= 2,100", "&lt;b&gt;boom"),
+        (html.render, "&gt;= 2,100", "&lt;b&gt;boom"),
+    ],
+)
+def test_tables_show_errors_unfinished_causes_and_lower_bounds(
+    run: RunResult, writer: Callable[[RunResult], str], lower_bound: str, cause: str
+) -> None:
+    text = writer(_with_unfinished(run))
+    assert lower_bound in text  # the censored p99
+    assert "2.3 %" in text  # 4 of 173
+    assert "unfinished" in text and UNFINISHED_ERROR in text
+    assert cause in text
+
+
+def test_markdown_ranks_within_one_latency_model(run: RunResult) -> None:
+    text = markdown.render(_with_open_model(run))
+    assert "latency model closed" in text and "latency model open 50/s" in text
+    assert "| async-session/sqlite+aiosqlite/default/mixed@rate=50 | 50 | 31 | 77 " in text
+    assert "| 150 |" in text
+
+
+@pytest.mark.parametrize("writer", [terminal.render, html.render])
+def test_open_model_figures_are_shown(run: RunResult, writer: Callable[[RunResult], str]) -> None:
+    text = writer(_with_open_model(run))
+    assert "open 50/s" in text and "closed" in text
+    assert "77 (p50 420 ms, max 990 ms)" in text
+    assert "intended/s" in text and "achieved/s" in text
+
+
+def test_charts_mark_lower_bounds_and_show_errors(run: RunResult) -> None:
+    specs = chart_specs(summarise(_with_unfinished(run)))
+
+    def rows(chart: str) -> list[dict[str, Any]]:
+        spec = specs[chart]
+        rows: list[dict[str, Any]] = spec["datasets"][spec["data"]["name"]]
+        return rows
+
+    bounds = [(r["cell"], r["percentile"]) for r in rows("latency") if r["value"] == "lower bound"]
+    blocking = run.cells[1].config.id
+    assert bounds == [(blocking, "p99"), (blocking, "max")]
+    percents = {row["cell"]: row["percent"] for row in rows("errors")}
+    assert percents[blocking] == pytest.approx(100 * 4 / 173)
