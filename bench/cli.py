@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -32,8 +32,11 @@ from . import (
     micro_command,
     report_command,
 )
+from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
+from .ownapp.plan import app_options, app_plan
+from .ownapp.target import DEFAULT_URL_ENV
 from .runner import RunEvents, RunPlan, execute
 from .urls import check_async_driver
 
@@ -120,6 +123,7 @@ def exit_code_for(result: RunResult) -> ExitCode:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     strategy: Annotated[
         list[str] | None,
         typer.Option(
@@ -175,8 +179,53 @@ def run(
     repeat: Annotated[
         int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
     ] = 1,
+    app_: Annotated[
+        str | None,
+        typer.Option("--app", help="your own app, MODULE:ATTR as uvicorn takes it"),
+    ] = None,
+    app_dir: Annotated[Path | None, typer.Option(help="put first on sys.path")] = None,
+    factory: Annotated[bool, typer.Option(help="ATTR is a factory returning the app")] = False,
+    name: Annotated[
+        str | None, typer.Option(help="the app's name in results; default: --app")
+    ] = None,
+    url_env: Annotated[
+        str, typer.Option(help="variable the app reads its database URL from")
+    ] = DEFAULT_URL_ENV,
+    database_url: Annotated[
+        str | None, typer.Option(help="hand the app this URL verbatim (no --db)")
+    ] = None,
+    driver: Annotated[
+        list[str] | None,
+        typer.Option(help="the app's driver per backend, e.g. asyncpg (repeatable)"),
+    ] = None,
+    alembic_ini: Annotated[
+        Path | None, typer.Option(help="schema: the app's Alembic migrations")
+    ] = None,
+    metadata: Annotated[str | None, typer.Option(help="schema: create_all of MODULE:ATTR")] = None,
+    locustfile: Annotated[Path | None, typer.Option(help="load: your own locustfile")] = None,
+    requests: Annotated[
+        Path | None, typer.Option(help="load: a TOML file of your requests")
+    ] = None,
+    probes: Annotated[bool, typer.Option(help="install the probes in the app")] = True,
+    startup_timeout: Annotated[str, typer.Option(help="time the app may take to answer")] = "30s",
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
+    given = {
+        n for n in ctx.params if (src := ctx.get_parameter_source(n)) and src.name != "DEFAULT"
+    }
+    settings = prefer_command_line(
+        {"app": app_, "app_dir": app_dir, "factory": factory, "name": name, "url_env": url_env,
+         "database_url": database_url, "driver": driver, "alembic_ini": alembic_ini,
+         "metadata": metadata, "locustfile": locustfile, "requests": requests, "db": db,
+         "duration": duration, "users": users, "repeat": repeat, "probes": probes,
+         "output": output},
+        {"app" if n == "app_" else n for n in given},
+        load_project_settings(),
+    )  # fmt: skip
+    db, duration, users, repeat, output = (
+        settings["db"], settings["duration"], settings["users"], settings["repeat"],
+        settings["output"],
+    )  # fmt: skip
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -187,6 +236,22 @@ def run(
         raise UsageError(f"--max-overflow must be -1 (unlimited) or more, got {max_overflow}")
     if pool_timeout is not None and pool_timeout <= 0:
         raise UsageError(f"--pool-timeout must be positive, got {pool_timeout}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    output_dir = output or Path("sessionbench-results") / stamp
+    provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
+    if settings["app"] is not None:
+        if strategy or pool or scenario or scenario_file:
+            raise UsageError(
+                "--app runs your app with its own pool and load: "
+                "--strategy, --pool, --scenario and --scenario-file do not apply"
+            )
+        plan = app_plan(
+            app_options(settings, parse_duration(duration), parse_duration(startup_timeout)),
+            output_dir,
+            repeat,
+            provision,
+        )
+        _execute_and_report(plan)
     registry = strategies()
     scenarios = load_scenarios(*(scenario_file or []))
     chosen_strategies = (
@@ -213,13 +278,12 @@ def run(
                 f"{s.name} runs only on {', '.join(s.databases or ())}" for s in chosen_strategies
             )
         )
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    plan = RunPlan(
-        cells=cells,
-        output_dir=output or Path("sessionbench-results") / stamp,
-        repeat=repeat,
-        provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
+    _execute_and_report(
+        RunPlan(cells=cells, output_dir=output_dir, repeat=repeat, provision=provision)
     )
+
+
+def _execute_and_report(plan: RunPlan) -> NoReturn:
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)

@@ -29,9 +29,11 @@ GENERATOR_SATURATION_PERCENT = 90.0
 SHUTDOWN_ALLOWANCE_S = 30.0
 
 
-def locust_argv(host: str, users: int, duration_s: float, out_prefix: Path) -> list[str]:
+def locust_argv(
+    host: str, users: int, duration_s: float, out_prefix: Path, locustfile: Path = LOCUSTFILE
+) -> list[str]:
     return [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
         "--host", host, "--users", str(users), "--spawn-rate", str(users),
         "--run-time", f"{math.ceil(duration_s)}s", "--stop-timeout", "5",
         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
@@ -147,11 +149,12 @@ def drive(
     children: ChildProcesses,
     workdir: Path,
     extra_env: dict[str, str] | None = None,
+    locustfile: Path = LOCUSTFILE,
 ) -> LoadResult:
     out_prefix = workdir / "locust"
     log_path = workdir / "locust.log"
     proc = children.spawn(
-        locust_argv(host, users, duration_s, out_prefix),
+        locust_argv(host, users, duration_s, out_prefix, locustfile),
         log_path=log_path,
         env={**scenario.to_env(), **(extra_env or {})},
         cwd=workdir,

@@ -1,0 +1,171 @@
+"""From the options of `run --app` to a run plan: one cell per database, run by
+`AppCellRunner`.  Every option is checked here, before anything starts."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from sessionbench.errors import UsageError
+from sessionbench.scenarios.catalogue import Scenario
+from sessionbench.scenarios.user_scenarios import RequestsFileError, load_requests
+from sessionbench.targets.config import PoolSettings, TargetConfig
+from sessionbench.targets.registry import Strategy
+
+from ..databases.catalogue import DATABASES, DatabaseKind, ProvisionOptions
+from ..matrix import Cell
+from ..runner import RunPlan
+from ..urls import DRIVERS, mask
+from .cell import AppCellRunner
+from .spec import AppSpec
+from .target import DEFAULT_URL_ENV, AppTarget
+
+DEFAULT_USERS = 8
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    app: str
+    duration_s: float
+    app_dir: Path | None = None
+    factory: bool = False
+    name: str | None = None
+    url_env: str = DEFAULT_URL_ENV
+    database_url: str | None = None
+    drivers: list[str] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
+    alembic_ini: Path | None = None
+    metadata: str | None = None
+    locustfile: Path | None = None
+    requests: Path | None = None
+    users: int | None = None
+    probes: bool = True
+    startup_timeout_s: float = 30.0
+
+
+def app_options(
+    settings: dict[str, Any], duration_s: float, startup_timeout_s: float
+) -> AppOptions:
+    """The merged command-line and pyproject settings of `run --app`."""
+    return AppOptions(
+        app=settings["app"], duration_s=duration_s, app_dir=settings["app_dir"],
+        factory=bool(settings["factory"]), name=settings["name"], url_env=settings["url_env"],
+        database_url=settings["database_url"], drivers=list(settings["driver"] or []),
+        databases=list(settings["db"] or []), alembic_ini=settings["alembic_ini"],
+        metadata=settings["metadata"], locustfile=settings["locustfile"],
+        requests=settings["requests"], users=settings["users"], probes=bool(settings["probes"]),
+        startup_timeout_s=startup_timeout_s,
+    )  # fmt: skip
+
+
+def _not_buildable(_config: TargetConfig) -> FastAPI:
+    raise RuntimeError("a user's app is started by its import string, not built")
+
+
+def _check_file(option: str, path: Path | None) -> None:
+    if path is not None and not path.is_file():
+        raise UsageError(f"{option} {path}: no such file")
+
+
+def _check_import_string(option: str, value: str | None) -> None:
+    if value is not None:
+        module, _, attr = value.partition(":")
+        if not module or not attr:
+            raise UsageError(f'{option} {value!r}: use the form "module:attribute"')
+
+
+def _given_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise UsageError(f"malformed database URL: {mask(raw)}") from None
+    if url.get_backend_name() not in DRIVERS:
+        raise UsageError(
+            f"unsupported database in URL {mask(raw)}; supported: {', '.join(DRIVERS)}"
+        )
+    return url
+
+
+def _driver(kind: DatabaseKind, drivers: list[str]) -> str:
+    """The driver chosen for this backend, else its sync default."""
+    offered = {d for flavour in DRIVERS[kind.backend].values() for d in flavour}
+    chosen = [d for d in drivers if d in offered]
+    return chosen[0] if chosen else DRIVERS[kind.backend]["sync"][0]
+
+
+def app_plan(
+    options: AppOptions, output_dir: Path, repeat: int, provision: ProvisionOptions
+) -> RunPlan:
+    _check_import_string("--app", options.app)
+    _check_import_string("--metadata", options.metadata)
+    if options.app_dir is not None and not options.app_dir.is_dir():
+        raise UsageError(f"--app-dir {options.app_dir}: no such directory")
+    _check_file("--alembic-ini", options.alembic_ini)
+    _check_file("--locustfile", options.locustfile)
+    _check_file("--requests", options.requests)
+    if options.alembic_ini is not None and options.metadata is not None:
+        raise UsageError("--alembic-ini and --metadata both build the schema: give one")
+    if not options.url_env.isidentifier():
+        raise UsageError(f"--url-env {options.url_env!r} is not an environment variable name")
+    known = {d for flavours in DRIVERS.values() for flavour in flavours.values() for d in flavour}
+    for driver in options.drivers:
+        if driver not in known:
+            raise UsageError(f"unknown driver {driver!r}; valid: {', '.join(sorted(known))}")
+    try:
+        requests = load_requests(options.requests) if options.requests else None
+    except RequestsFileError as exc:
+        raise UsageError(str(exc)) from None
+    given: URL | None = None
+    if options.database_url is not None:
+        if options.databases:
+            raise UsageError("--database-url names the database: leave out --db")
+        given = _given_url(options.database_url)
+        kinds = [next(k for k in DATABASES if k.backend == given.get_backend_name())]
+        provision = ProvisionOptions(given_url=given)
+    else:
+        kinds = [DATABASES.get(n) for n in options.databases or ["sqlite"]]
+    name = options.name or options.app
+    target = AppTarget(
+        spec=AppSpec(
+            import_string=options.app,
+            app_dir=str(options.app_dir.resolve()) if options.app_dir else None,
+            factory=options.factory,
+            probes=options.probes,
+        ),
+        name=name,
+        url_env=options.url_env,
+        alembic_ini=options.alembic_ini.resolve() if options.alembic_ini else None,
+        metadata=options.metadata,
+        locustfile=options.locustfile,
+        requests=requests,
+        startup_timeout_s=options.startup_timeout_s,
+    )
+    strategy = Strategy(
+        name=name, summary=f"your app {options.app}", api="sync",
+        build_app=_not_buildable, tags=("app",),
+    )  # fmt: skip
+    users = options.users or DEFAULT_USERS
+    scenario = Scenario(
+        name=target.load_label, description=f"load from the {target.load_label}", users=users,
+        tasks={},
+    )  # fmt: skip
+    cells = [
+        Cell(
+            strategy=strategy,
+            database=kind,
+            driver=given.get_driver_name() if given else _driver(kind, options.drivers),
+            pool=PoolSettings(name="app"),
+            scenario=scenario,
+            users=users,
+            duration_s=options.duration_s,
+            probes=options.probes,
+        )
+        for kind in kinds
+    ]
+    return RunPlan(
+        cells=cells, output_dir=output_dir, provision=provision, repeat=repeat,
+        run_cell=AppCellRunner(target),
+    )  # fmt: skip
