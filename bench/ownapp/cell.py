@@ -179,11 +179,14 @@ class AppCellRunner:
         else:
             return
         log_path = celldir / "schema.log"
-        app_rendered = app_url.render_as_string(hide_password=False)
+        env = {
+            URL_ENV: url.render_as_string(hide_password=False),
+            target.url_env: app_url.render_as_string(hide_password=False),
+        }
         proc = children.spawn(
             [sys.executable, "-m", "sessionbench.bench.ownapp.schema_child", *argv,
              target.spec.app_dir or ""],
-            log_path=log_path, env={URL_ENV: url.render_as_string(hide_password=False), target.url_env: app_rendered}, cwd=cwd,
+            log_path=log_path, env=env, cwd=cwd,
         )  # fmt: skip
         try:
             code = proc.wait(timeout=SCHEMA_TIMEOUT_S)
