@@ -208,6 +208,13 @@ def run(
     ] = None,
     probes: Annotated[bool, typer.Option(help="install the probes in the app")] = True,
     startup_timeout: Annotated[str, typer.Option(help="time the app may take to answer")] = "30s",
+    target_url: Annotated[
+        str | None, typer.Option(help="measure an app already running there (not started)")
+    ] = None,
+    application_name: Annotated[
+        str | None,
+        typer.Option(help="with --target-url: the application_name of the app's connections"),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     given = {
@@ -218,7 +225,7 @@ def run(
          "database_url": database_url, "driver": driver, "alembic_ini": alembic_ini,
          "metadata": metadata, "locustfile": locustfile, "requests": requests, "db": db,
          "duration": duration, "users": users, "repeat": repeat, "probes": probes,
-         "output": output},
+         "output": output, "target_url": target_url, "application_name": application_name},
         {"app" if n == "app_" else n for n in given},
         load_project_settings(),
     )  # fmt: skip
@@ -239,7 +246,7 @@ def run(
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     output_dir = output or Path("sessionbench-results") / stamp
     provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
-    if settings["app"] is not None:
+    if settings["app"] is not None or settings["target_url"] is not None:
         if strategy or pool or scenario or scenario_file:
             raise UsageError(
                 "--app runs your app with its own pool and load: "
@@ -326,6 +333,7 @@ def diagnose(
 
 @app.command("compare")
 def compare_runs(
+    ctx: typer.Context,
     base: Annotated[Path, typer.Argument(help="baseline results.json")],
     new: Annotated[Path, typer.Argument(help="candidate results.json")],
     fail_on: Annotated[
@@ -335,6 +343,10 @@ def compare_runs(
     junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
+    source = ctx.get_parameter_source("fail_on")
+    configured = load_project_settings().fail_on
+    if configured is not None and (source is None or source.name == "DEFAULT"):
+        fail_on = configured
     code = compare_command.run(
         base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
     )

@@ -39,6 +39,8 @@ class ProjectSettings(BaseModel):
     repeat: int | None = None
     probes: bool | None = None
     output: Path | None = None
+    target_url: str | None = None
+    application_name: str | None = None
     fail_on: str | None = None  # for `sessionbench compare`
 
     def resolved(self, root: Path) -> "ProjectSettings":

@@ -11,7 +11,7 @@ from sessionbench.registry import Registry
 
 from ..processes import ChildProcesses
 from .base import DatabaseServer
-from .given import GivenDatabase
+from .given import GivenDatabase, NoDatabase
 from .mysql import open_mysql
 from .postgres import open_postgres
 from .sqlite import open_sqlite
@@ -49,6 +49,7 @@ class ProvisionOptions:
     postgres_url: str | None = None
     mysql_url: str | None = None
     given_url: URL | None = None  # used verbatim, never created or dropped (`--database-url`)
+    no_database: bool = False  # the app runs elsewhere (`--target-url` without a URL)
 
 
 @contextmanager
@@ -57,6 +58,8 @@ def open_database(
 ) -> Iterator[DatabaseServer]:
     if options.given_url is not None:
         yield GivenDatabase(options.given_url)
+    elif options.no_database:
+        yield NoDatabase()
     elif name == "sqlite":
         with open_sqlite(workdir) as sqlite_server:
             yield sqlite_server

@@ -106,26 +106,31 @@ class AppCellRunner:
             update={"application_name": f"sessionbench-{cell.strategy.name}"[:63]}
         )
         try:
-            with server.fresh_database(cell.slug) as url:
-                # A URL given verbatim keeps its driver; a provisioned one gets --driver.
-                app_url = (
-                    url if isinstance(server, GivenDatabase) else with_driver(url, cell.driver)
-                )
-                config = self._config(cell, mask(app_url), app_run)
-                self._schema(app_url, children, celldir)
-                env = {
-                    **spec.to_env(),
-                    target.url_env: app_url.render_as_string(hide_password=False),
-                }
-                with running_server(
-                    WRAPPER_FACTORY, env, children, celldir,
-                    ready_path=PROBE_PATH if spec.probes else "/openapi.json",
-                    timeout_s=target.startup_timeout_s,
-                ) as running:  # fmt: skip
-                    mix = self._mix(running)
-                    load, diagnostics, info = self._measure(
-                        cell, url, running, children, celldir, spec, mix
+            if target.remote_url is not None:
+                database = server.url if isinstance(server, GivenDatabase) else None
+                config = self._config(cell, mask(database) if database else "", app_run)
+                load, diagnostics, info, mix, spec = self._remote(cell, database, children, celldir)
+            else:
+                with server.fresh_database(cell.slug) as url:
+                    # A URL given verbatim keeps its driver; a provisioned one gets --driver.
+                    app_url = (
+                        url if isinstance(server, GivenDatabase) else with_driver(url, cell.driver)
                     )
+                    config = self._config(cell, mask(app_url), app_run)
+                    self._schema(app_url, children, celldir)
+                    env = {
+                        **spec.to_env(),
+                        target.url_env: app_url.render_as_string(hide_password=False),
+                    }
+                    with running_server(
+                        WRAPPER_FACTORY, env, children, celldir,
+                        ready_path=PROBE_PATH if spec.probes else "/openapi.json",
+                        timeout_s=target.startup_timeout_s,
+                    ) as running:  # fmt: skip
+                        mix = self._mix(running)
+                        load, diagnostics, info = self._measure(
+                            cell, url, running, children, celldir, spec, mix
+                        )
         except StartupFailed as exc:
             message = (
                 load_error(celldir / "target.log") if exc.exit_code == LOAD_ERROR_EXIT else None
@@ -146,6 +151,7 @@ class AppCellRunner:
                 "skipped_operations": mix.skipped if mix else [],
                 "engines": info.engines if info else [],
                 "engines_seen": info.engines_seen if info else 0,
+                "probes": spec.probes,
             }
         )
         config = config.model_copy(
@@ -199,6 +205,26 @@ class AppCellRunner:
         if code != 0:
             raise CellError(f"schema ({target.schema_from}) failed: {tail(log_path, 3)}")
 
+    def _remote(
+        self, cell: Cell, database: URL | None, children: ChildProcesses, celldir: Path
+    ) -> tuple[LoadResult, Diagnostics | None, AppInfo | None, Mix | None, AppSpec]:
+        """An app running elsewhere: the outside view, the database's view when its URL and
+        the app's application_name are known, and the probes if the app installed them."""
+        base_url = str(self.target.remote_url).rstrip("/")
+        _wait_answering(base_url, self.target.startup_timeout_s)
+        spec = self.target.spec.model_copy(
+            update={
+                "probes": _answers(f"{base_url}{PROBE_PATH}"),
+                "application_name": self.target.remote_application_name or "",
+            }
+        )
+        running = RunningTarget(
+            base_url=base_url, pid=0, log_path=celldir / "target.log", poll=lambda: None
+        )
+        mix = self._mix(running)
+        view = database if self.target.remote_application_name else None
+        return (*self._measure(cell, view, running, children, celldir, spec, mix), mix, spec)
+
     def _mix(self, running: RunningTarget) -> Mix | None:
         """The request mix; None when the user's locustfile drives the load."""
         if self.target.locustfile is not None:
@@ -216,7 +242,7 @@ class AppCellRunner:
             raise CellError(f"cannot derive a load from the app's OpenAPI schema: {exc}") from None
 
     def _measure(
-        self, cell: Cell, url: URL, running: RunningTarget, children: ChildProcesses,
+        self, cell: Cell, url: URL | None, running: RunningTarget, children: ChildProcesses,
         celldir: Path, spec: AppSpec, mix: Mix | None,
     ) -> tuple[LoadResult, Diagnostics | None, AppInfo | None]:  # fmt: skip
         server_view = ServerView(url, spec.application_name)
@@ -257,6 +283,26 @@ class AppCellRunner:
             app_errors=info.errors if info else [],
         )  # fmt: skip
         return load, diagnostics, info
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=INFO_TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_answering(base_url: str, timeout_s: float) -> None:
+    """Any HTTP answer at all: the app is there."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(base_url + "/", timeout=2.0)
+            return
+        except httpx.HTTPError as exc:
+            if time.monotonic() >= deadline:
+                raise CellError(f"the app at {base_url} does not answer: {exc}") from None
+        time.sleep(0.2)
 
 
 def _openapi(base_url: str) -> dict[str, Any] | str:

@@ -4,6 +4,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from sqlalchemy import URL, make_url
@@ -28,7 +29,7 @@ DEFAULT_USERS = 8
 
 @dataclass(frozen=True)
 class AppOptions:
-    app: str
+    app: str | None  # None only with remote_url
     duration_s: float
     app_dir: Path | None = None
     factory: bool = False
@@ -44,6 +45,8 @@ class AppOptions:
     users: int | None = None
     probes: bool = True
     startup_timeout_s: float = 30.0
+    remote_url: str | None = None
+    remote_application_name: str | None = None
 
 
 def app_options(
@@ -57,7 +60,8 @@ def app_options(
         databases=list(settings["db"] or []), alembic_ini=settings["alembic_ini"],
         metadata=settings["metadata"], locustfile=settings["locustfile"],
         requests=settings["requests"], users=settings["users"], probes=bool(settings["probes"]),
-        startup_timeout_s=startup_timeout_s,
+        startup_timeout_s=startup_timeout_s, remote_url=settings["target_url"],
+        remote_application_name=settings["application_name"],
     )  # fmt: skip
 
 
@@ -96,9 +100,27 @@ def _driver(kind: DatabaseKind, drivers: list[str]) -> str:
     return chosen[0] if chosen else DRIVERS[kind.backend]["sync"][0]
 
 
+REMOTE = DatabaseKind("none", "none", "no database: the app runs elsewhere")
+
+
+def _check_remote(options: AppOptions) -> None:
+    url = urlsplit(options.remote_url or "")
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise UsageError(f"--target-url {options.remote_url!r}: use http://host:port")
+    if options.databases or options.alembic_ini or options.metadata:
+        raise UsageError(
+            "--target-url measures an app running elsewhere: --db, --alembic-ini and "
+            "--metadata do not apply"
+        )
+
+
 def app_plan(
     options: AppOptions, output_dir: Path, repeat: int, provision: ProvisionOptions
 ) -> RunPlan:
+    if options.remote_url is not None:
+        _check_remote(options)
+    elif options.app is None:
+        raise UsageError("give --app MODULE:ATTR, or --target-url for an app running elsewhere")
     _check_import_string("--app", options.app)
     _check_import_string("--metadata", options.metadata)
     if options.app_dir is not None and not options.app_dir.is_dir():
@@ -125,12 +147,15 @@ def app_plan(
         given = _given_url(options.database_url)
         kinds = [next(k for k in DATABASES if k.backend == given.get_backend_name())]
         provision = ProvisionOptions(given_url=given)
+    elif options.remote_url is not None:
+        kinds, provision = [REMOTE], ProvisionOptions(no_database=True)
     else:
         kinds = [DATABASES.get(n) for n in options.databases or ["sqlite"]]
-    name = options.name or options.app
+    label = options.app or options.remote_url or ""
+    name = options.name or (label if options.app else urlsplit(label).netloc)
     target = AppTarget(
         spec=AppSpec(
-            import_string=options.app,
+            import_string=label,
             app_dir=str(options.app_dir.resolve()) if options.app_dir else None,
             factory=options.factory,
             probes=options.probes,
@@ -142,9 +167,11 @@ def app_plan(
         locustfile=options.locustfile,
         requests=requests,
         startup_timeout_s=options.startup_timeout_s,
+        remote_url=options.remote_url,
+        remote_application_name=options.remote_application_name,
     )
     strategy = Strategy(
-        name=name, summary=f"your app {options.app}", api="sync",
+        name=name, summary=f"your app {label}", api="sync",
         build_app=_not_buildable, tags=("app",),
     )  # fmt: skip
     users = options.users or DEFAULT_USERS
@@ -156,7 +183,13 @@ def app_plan(
         Cell(
             strategy=strategy,
             database=kind,
-            driver=given.get_driver_name() if given else _driver(kind, options.drivers),
+            driver=(
+                given.get_driver_name()
+                if given
+                else "remote"
+                if kind is REMOTE
+                else _driver(kind, options.drivers)
+            ),
             pool=PoolSettings(name="app"),
             scenario=scenario,
             users=users,

@@ -21,9 +21,14 @@ class AppTarget:
     locustfile: Path | None = None
     requests: Mix | None = None  # the user's requests file, validated
     startup_timeout_s: float = 30.0
+    # Remote mode: an app already running there is driven and measured, never started.
+    remote_url: str | None = None
+    remote_application_name: str | None = None  # its connections' name, for the server's view
 
     @property
     def schema_from(self) -> str:
+        if self.remote_url is not None:
+            return "the app (running elsewhere)"
         if self.alembic_ini is not None:
             return f"alembic {self.alembic_ini}"
         if self.metadata is not None:
