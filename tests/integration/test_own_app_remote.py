@@ -24,9 +24,7 @@ def test_an_app_running_elsewhere_is_measured_with_its_own_probes(tmp_path: Path
     engine = create_engine(f"sqlite:///{database}")  # the schema, as its deployment made it
     with engine.begin() as connection:
         connection.execute(
-            text(
-                "CREATE TABLE notes (id INTEGER PRIMARY KEY, title VARCHAR(200), body VARCHAR(2000))"
-            )
+            text("CREATE TABLE notes (id INTEGER PRIMARY KEY, title VARCHAR(200), body TEXT)")
         )
     engine.dispose()
     port = free_port()
