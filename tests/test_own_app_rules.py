@@ -82,3 +82,13 @@ def test_other_app_errors_are_not_a_shared_session() -> None:
     other = AppError(error="ZeroDivisionError: division by zero", app_line="a.py:3 in f", count=7)
     cell = _cell(_diagnostics(app_errors=[other]), failures=7)
     assert _kinds(cell) == ["failed-requests"]
+
+
+def test_a_shared_session_takes_the_connection_it_keeps() -> None:
+    final = ProbeReading(uptime_s=5, final=True, requests=RequestReading(started=1000))
+    final.pool.checked_out = 1  # the shared session's connection, never returned
+    final.pool.sessions_in_transaction = 1
+    cell = _cell(Diagnostics(final=final, app_errors=[SHARED]), failures=7)
+    [finding] = diagnose(cell)
+    assert finding.kind == "shared-session"
+    assert {"also: connection-leak", "also: idle-in-transaction"} <= finding.evidence.keys()

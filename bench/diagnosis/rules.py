@@ -437,7 +437,9 @@ SUBSUMES = {
     "event-loop-blocking": _STALLED,
     "pool-exhaustion": _STALLED,
     "threadpool-starvation": _STALLED,
-    "shared-session": _ANY_CAUSE,
+    # A session shared by every request is never closed: the connection and the open
+    # transaction it keeps are part of the same mistake.
+    "shared-session": {"connection-leak", "idle-in-transaction", *_ANY_CAUSE},
     "session-leak": _ANY_CAUSE,
     "idle-in-transaction": _ANY_CAUSE,
     "lost-write": _ANY_CAUSE,

@@ -1,5 +1,6 @@
-"""Unhealthy: the route hands its request's session to a BackgroundTasks job, which
-writes with it after the response was sent (and after the dependency closed it)."""
+"""Unhealthy: the route hands its request's session, its transaction still open, to a
+BackgroundTasks job that adds an audit entry and commits both after the response was
+sent: the client is told "created" before the user is committed."""
 
 import os
 from collections.abc import AsyncIterator
@@ -53,6 +54,6 @@ async def write_audit(session: AsyncSession, user_id: int) -> None:
 async def signup(body: SignupIn, session: SessionDep, tasks: BackgroundTasks) -> dict[str, int]:
     user = User(email=body.email)
     session.add(user)
-    await session.commit()
+    await session.flush()
     tasks.add_task(write_audit, session, user.id)  # the request's session: the mistake
     return {"id": user.id}

@@ -23,7 +23,7 @@ EXPECTED: dict[str, tuple[str, int, set[str]]] = {
     "payments": ("asyncpg", 8, {"idle-in-transaction"}),
     "reports": ("asyncpg", 8, {"event-loop-blocking"}),
     "inventory": ("psycopg", 60, {"threadpool-starvation", "pool-exhaustion"}),
-    "signup": ("asyncpg", 8, {"connection-leak"}),
+    "signup": ("asyncpg", 8, {"lost-write"}),
 }
 
 
