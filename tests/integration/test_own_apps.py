@@ -50,3 +50,18 @@ def test_own_app_gets_its_verdict(module: str, tmp_path: Path, postgres_url: str
     for finding in cell.findings:
         print(f"    {finding.kind}: {finding.summary}")
     assert found == expected
+
+
+def test_the_apps_own_migrations_build_its_schema_on_sqlite(tmp_path: Path) -> None:
+    plan = app_plan(
+        AppOptions(
+            app="notes:app", app_dir=APPS, alembic_ini=APPS / "alembic.ini", duration_s=3,
+            databases=["sqlite"], drivers=["aiosqlite"], users=4,
+        ),
+        tmp_path, 1, ProvisionOptions(),
+    )  # fmt: skip
+    [cell] = execute(plan).cells
+    assert cell.status == "ok", cell.error
+    assert cell.load is not None and cell.load.failures == 0
+    assert cell.config.app is not None and cell.config.app.schema_from.startswith("alembic ")
+    assert {f.kind for f in cell.findings if f.severity != "info"} == set()
