@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from sessionbench.bench.config_file import load_project_settings, prefer_command_line
+from sessionbench.bench.ownapp.cell import startup_error
+from sessionbench.bench.server import StartupFailed
 from sessionbench.errors import UsageError
 
 from .test_cli import assert_one_line
@@ -84,3 +86,18 @@ def test_pyproject_settings_apply_unless_the_command_line_says_otherwise(tmp_pat
 def test_a_pyproject_without_the_table_changes_nothing(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
     assert load_project_settings(tmp_path).app is None
+
+
+def test_a_failed_start_up_is_told_by_the_apps_own_exception(tmp_path: Path) -> None:
+    log = tmp_path / "target.log"
+    log.write_text(
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 9, in lifespan\n'
+        "    raise RuntimeError('cannot reach the cache')\n"
+        "RuntimeError: cannot reach the cache\n\n"
+        "ERROR:    Application startup failed. Exiting.\n"
+    )
+    message = startup_error(log, StartupFailed(3, "target exited during start-up"))
+    assert message == "the app's start-up failed: RuntimeError: cannot reach the cache"
+    log.write_text("Killed\n")
+    assert startup_error(log, StartupFailed(-9, "target exited")) == "target exited"

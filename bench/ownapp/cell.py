@@ -7,6 +7,7 @@ GET /fail, acknowledged writes) are not made.
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -66,6 +67,19 @@ def load_error(log_path: Path) -> str | None:
         return None
     found = [line.removeprefix(LOAD_ERROR) for line in lines if line.startswith(LOAD_ERROR)]
     return found[-1] if found else None
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Failure)\b.*")
+
+
+def startup_error(log_path: Path, exc: StartupFailed) -> str:
+    """The app's own exception, from the end of its traceback, on one line."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    raised = [line for line in lines if EXCEPTION_LINE.match(line)]
+    return f"the app's start-up failed: {raised[-1]}" if raised else str(exc)
 
 
 def _client_errors(path: Path) -> list[ClientError]:
@@ -137,7 +151,7 @@ class AppCellRunner:
             )
             if message:
                 raise UsageError(message) from None
-            return self._error(config, str(exc), started, clock)
+            return self._error(config, startup_error(celldir / "target.log", exc), started, clock)
         except (CellError, InfrastructureError, SQLAlchemyError) as exc:
             error = (
                 f"database error: {first_line(exc)}"
