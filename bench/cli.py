@@ -107,6 +107,14 @@ def _print_finished(result: CellResult) -> None:
         f"{load.failures} errors ({result.wall_s:.0f} s)",
         highlight=False,
     )
+    app = result.config.app
+    for skipped in app.skipped_operations if app else []:
+        console.print(f"    skipped (cannot fill): {skipped}", highlight=False)
+    if load.client_errors:
+        answers = sum(e.occurrences for e in load.client_errors)
+        console.print(
+            f"    {answers} 4xx answers to generated requests (not failures)", highlight=False
+        )
 
 
 def _print_skipped(skipped: SkippedDatabase) -> None:
