@@ -9,6 +9,7 @@ import pytest
 
 from sessionbench.bench.config_file import load_project_settings, prefer_command_line
 from sessionbench.bench.ownapp.cell import startup_error
+from sessionbench.bench.ownapp.plan import check_locustfile
 from sessionbench.bench.server import StartupFailed
 from sessionbench.errors import UsageError
 
@@ -40,6 +41,7 @@ BAD_OPTIONS = [
     ([*APP, "--database-url", "sqlite:///x.db", "--db", "sqlite"], "leave out --db"),
     ([*APP, "--strategy", "async-session"], "--strategy, --pool, --scenario"),
     ([*APP, "--startup-timeout", "forever"], "invalid duration"),
+    ([*APP, "--locustfile", str(APPS / "broken" / "no_users.py")], "defines no User class"),
 ]  # fmt: skip
 
 
@@ -101,3 +103,15 @@ def test_a_failed_start_up_is_told_by_the_apps_own_exception(tmp_path: Path) -> 
     assert message == "the app's start-up failed: RuntimeError: cannot reach the cache"
     log.write_text("Killed\n")
     assert startup_error(log, StartupFailed(-9, "target exited")) == "target exited"
+
+
+def test_a_locustfile_with_a_user_class_passes_the_check(tmp_path: Path) -> None:
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(
+        "from locust import FastHttpUser, task\n\n\n"
+        "class Shopper(FastHttpUser):\n"
+        "    @task\n"
+        "    def browse(self) -> None:\n"
+        '        self.client.get("/notes")\n'
+    )
+    check_locustfile(locustfile)  # no error

@@ -1,6 +1,8 @@
 """From the options of `run --app` to a run plan: one cell per database, run by
 `AppCellRunner`.  Every option is checked here, before anything starts."""
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from .spec import AppSpec
 from .target import DEFAULT_URL_ENV, AppTarget
 
 DEFAULT_USERS = 8
+LOCUSTFILE_CHECK_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,16 @@ def _check_import_string(option: str, value: str | None) -> None:
         module, _, attr = value.partition(":")
         if not module or not attr:
             raise UsageError(f'{option} {value!r}: use the form "module:attribute"')
+
+
+def check_locustfile(path: Path) -> None:
+    checked = subprocess.run(
+        [sys.executable, "-m", "sessionbench.bench.ownapp.locustfile_check", str(path)],
+        capture_output=True, text=True, timeout=LOCUSTFILE_CHECK_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    if checked.returncode != 0:
+        lines = checked.stdout.strip().splitlines() or [f"locustfile {path} cannot be loaded"]
+        raise UsageError(lines[-1])
 
 
 def _given_url(raw: str) -> URL:
@@ -136,6 +149,8 @@ def app_plan(
     for driver in options.drivers:
         if driver not in known:
             raise UsageError(f"unknown driver {driver!r}; valid: {', '.join(sorted(known))}")
+    if options.locustfile is not None:
+        check_locustfile(options.locustfile)
     try:
         requests = load_requests(options.requests) if options.requests else None
     except RequestsFileError as exc:

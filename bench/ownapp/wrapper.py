@@ -157,17 +157,18 @@ def instrument(app: Any, engines: EngineWatch) -> ASGIApp:
         )
         return Response(reading.model_dump_json(), media_type="application/json")
 
+    if shell is not app:  # last: a mount at "/" takes every path not routed before it
+        shell.mount("/", app)
     return errors
 
 
 def _shell(inner: ASGIApp) -> FastAPI:
-    """A plain ASGI app mounted under a FastAPI shell that carries the probes; the shell's
-    lifespan runs the inner app's (Starlette does not pass lifespan events to mounts)."""
+    """A FastAPI shell to carry the probes of a plain ASGI app (mounted in it once the
+    probes' routes are in); the shell's lifespan runs the inner app's (Starlette does not
+    pass lifespan events to mounts)."""
     from .lifespan import forward_lifespan
 
-    shell = FastAPI(lifespan=forward_lifespan(inner), openapi_url=None)
-    shell.mount("/", inner)
-    return shell
+    return FastAPI(lifespan=forward_lifespan(inner), openapi_url=None)
 
 
 def create_app() -> ASGIApp:

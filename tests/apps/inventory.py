@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import String, create_engine, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-engine = create_engine(os.environ["DATABASE_URL"], pool_size=2, max_overflow=0)
+# Fail fast rather than queue for half a minute: a common setting, and what frees the
+# threads a deadlock between threadpool and pool would otherwise hold.
+engine = create_engine(os.environ["DATABASE_URL"], pool_size=2, max_overflow=0, pool_timeout=2)
 SessionLocal = sessionmaker(engine)
 
 

@@ -40,9 +40,6 @@ CASES = [
     (["--app", "silent:app", "--app-dir", str(BROKEN)], 1, "target not ready after 3 s"),
     (["--app", "no_schema:app", "--app-dir", str(BROKEN)], 1,
      "cannot derive a load from the app: GET /openapi.json answered 404"),
-    (["--app", "notes:app", "--app-dir", str(APPS), "--metadata", "notes:Base",
-      "--driver", "aiosqlite", "--locustfile", str(BROKEN / "no_users.py")], 1,
-     "No User class found"),
     (["--app", "notes:app", "--app-dir", str(APPS), "--metadata", "notes:Nothing",
       "--driver", "aiosqlite"], 2, 'Attribute "Nothing" not found in module "notes"'),
 ]  # fmt: skip
