@@ -8,7 +8,7 @@
     query = { limit = 20 }
     json = { name = { text = 8 }, price = { int = [1, 99] } }
     weight = 3                             # default 1
-    expect = [200]                         # statuses that succeed; default: any below 400
+    expect = [200]                         # statuses that succeed; default: below 400 (4xx apart)
 
 An error names the entry (its `name`, else its number) and the field.
 """
