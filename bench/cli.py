@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -35,8 +35,11 @@ from . import (
     report_command,
     resultfile,
 )
+from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand, format_rate
+from .ownapp.plan import app_options, app_plan
+from .ownapp.target import DEFAULT_URL_ENV
 from .runner import RunEvents, RunPlan, execute
 from .urls import check_async_driver
 
@@ -133,6 +136,14 @@ def _print_finished(result: CellResult) -> None:
             f"{load.late_arrivals} late, {load.dropped_arrivals} dropped"
         )
     console.print(f"{line} ({result.wall_s:.0f} s)", highlight=False)
+    app = result.config.app
+    for skipped in app.skipped_operations if app else []:
+        console.print(f"    skipped (cannot fill): {skipped}", highlight=False)
+    if load.client_errors:
+        answers = sum(e.occurrences for e in load.client_errors)
+        console.print(
+            f"    {answers} 4xx answers to generated requests (not failures)", highlight=False
+        )
 
 
 def _print_skipped(skipped: SkippedDatabase) -> None:
@@ -149,6 +160,7 @@ def exit_code_for(result: RunResult) -> ExitCode:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     strategy: Annotated[
         list[str] | None,
         typer.Option(
@@ -212,8 +224,60 @@ def run(
             "of the peak rate)"
         ),
     ] = None,
+    app_: Annotated[
+        str | None,
+        typer.Option("--app", help="your own app, MODULE:ATTR as uvicorn takes it"),
+    ] = None,
+    app_dir: Annotated[Path | None, typer.Option(help="put first on sys.path")] = None,
+    factory: Annotated[bool, typer.Option(help="ATTR is a factory returning the app")] = False,
+    name: Annotated[
+        str | None, typer.Option(help="the app's name in results; default: --app")
+    ] = None,
+    url_env: Annotated[
+        str, typer.Option(help="variable the app reads its database URL from")
+    ] = DEFAULT_URL_ENV,
+    database_url: Annotated[
+        str | None, typer.Option(help="hand the app this URL verbatim (no --db)")
+    ] = None,
+    driver: Annotated[
+        list[str] | None,
+        typer.Option(help="the app's driver per backend, e.g. asyncpg (repeatable)"),
+    ] = None,
+    alembic_ini: Annotated[
+        Path | None, typer.Option(help="schema: the app's Alembic migrations")
+    ] = None,
+    metadata: Annotated[str | None, typer.Option(help="schema: create_all of MODULE:ATTR")] = None,
+    locustfile: Annotated[Path | None, typer.Option(help="load: your own locustfile")] = None,
+    requests: Annotated[
+        Path | None, typer.Option(help="load: a TOML file of your requests")
+    ] = None,
+    probes: Annotated[bool, typer.Option(help="install the probes in the app")] = True,
+    startup_timeout: Annotated[str, typer.Option(help="time the app may take to answer")] = "30s",
+    target_url: Annotated[
+        str | None, typer.Option(help="measure an app already running there (not started)")
+    ] = None,
+    application_name: Annotated[
+        str | None,
+        typer.Option(help="with --target-url: the application_name of the app's connections"),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
+    given = {
+        n for n in ctx.params if (src := ctx.get_parameter_source(n)) and src.name != "DEFAULT"
+    }
+    settings = prefer_command_line(
+        {"app": app_, "app_dir": app_dir, "factory": factory, "name": name, "url_env": url_env,
+         "database_url": database_url, "driver": driver, "alembic_ini": alembic_ini,
+         "metadata": metadata, "locustfile": locustfile, "requests": requests, "db": db,
+         "duration": duration, "users": users, "repeat": repeat, "probes": probes,
+         "output": output, "target_url": target_url, "application_name": application_name},
+        {"app" if n == "app_" else n for n in given},
+        load_project_settings(),
+    )  # fmt: skip
+    db, duration, users, repeat, output = (
+        settings["db"], settings["duration"], settings["users"], settings["repeat"],
+        settings["output"],
+    )  # fmt: skip
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -224,6 +288,22 @@ def run(
         raise UsageError(f"--max-overflow must be -1 (unlimited) or more, got {max_overflow}")
     if pool_timeout is not None and pool_timeout <= 0:
         raise UsageError(f"--pool-timeout must be positive, got {pool_timeout}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    output_dir = output or Path("sessionbench-results") / stamp
+    provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
+    if settings["app"] is not None or settings["target_url"] is not None:
+        if strategy or pool or scenario or scenario_file:
+            raise UsageError(
+                "--app runs your app with its own pool and load: "
+                "--strategy, --pool, --scenario and --scenario-file do not apply"
+            )
+        plan = app_plan(
+            app_options(settings, parse_duration(duration), parse_duration(startup_timeout)),
+            output_dir,
+            repeat,
+            provision,
+        )
+        _execute_and_report(plan)
     registry = strategies()
     scenarios = load_scenarios(*(scenario_file or []))
     chosen_strategies = [registry.get(n) for n in strategy] if strategy else default_strategies()
@@ -247,13 +327,12 @@ def run(
                 f"{s.name} runs only on {', '.join(s.databases or ())}" for s in chosen_strategies
             )
         )
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    plan = RunPlan(
-        cells=cells,
-        output_dir=output or Path("sessionbench-results") / stamp,
-        repeat=repeat,
-        provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
+    _execute_and_report(
+        RunPlan(cells=cells, output_dir=output_dir, repeat=repeat, provision=provision)
     )
+
+
+def _execute_and_report(plan: RunPlan) -> NoReturn:
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
@@ -296,6 +375,7 @@ def diagnose(
 
 @app.command("compare")
 def compare_runs(
+    ctx: typer.Context,
     base: Annotated[Path, typer.Argument(help="baseline results.json")],
     new: Annotated[Path, typer.Argument(help="candidate results.json")],
     fail_on: Annotated[
@@ -305,6 +385,10 @@ def compare_runs(
     junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
+    source = ctx.get_parameter_source("fail_on")
+    configured = load_project_settings().fail_on
+    if configured is not None and (source is None or source.name == "DEFAULT"):
+        fail_on = configured
     code = compare_command.run(
         base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
     )

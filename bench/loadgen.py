@@ -33,9 +33,11 @@ SHUTDOWN_ALLOWANCE_S = 30.0
 STOP_GRACE_S = 2.0
 
 
-def locust_argv(host: str, users: int, duration_s: float, out_prefix: Path) -> list[str]:
+def locust_argv(
+    host: str, users: int, duration_s: float, out_prefix: Path, locustfile: Path = LOCUSTFILE
+) -> list[str]:
     return [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
         "--host", host, "--users", str(users), "--spawn-rate", str(users),
         "--run-time", f"{run_time_s(duration_s)}s", "--stop-timeout", f"{STOP_GRACE_S:g}",
         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
@@ -74,6 +76,7 @@ def drive(
     workdir: Path,
     extra_env: dict[str, str] | None = None,
     rate: list[float] | None = None,
+    locustfile: Path = LOCUSTFILE,
 ) -> LoadResult:
     """Closed model, or open with `rate` (arrivals/s per equal step; `users` the pool)."""
     out_prefix = workdir / "locust"
@@ -84,7 +87,7 @@ def drive(
         "SESSIONBENCH_RUN_TIME_S": str(run_time_s(duration_s)),
     }
     proc = children.spawn(
-        locust_argv(host, users, duration_s, out_prefix),
+        locust_argv(host, users, duration_s, out_prefix, locustfile),
         log_path=log_path,
         env={**scenario.to_env(), **load_env, **(extra_env or {})},
         cwd=workdir,

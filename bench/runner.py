@@ -62,12 +62,16 @@ class RunEvents:
     database_skipped: Callable[[SkippedDatabase], None] = lambda skipped: None
 
 
+CellRunner = Callable[[Cell, DatabaseServer, ChildProcesses, Path], CellResult]
+
+
 @dataclass
 class RunPlan:
     cells: list[Cell]
     output_dir: Path
     provision: ProvisionOptions = field(default_factory=ProvisionOptions)
     repeat: int = 1  # runs of each cell; repeats share the cell id, `repeat` numbers them
+    run_cell: CellRunner | None = None  # how a cell runs; default: a built-in target
 
 
 def _cell_config(cell: Cell, url: str) -> CellConfig:
@@ -88,7 +92,7 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
     )
 
 
-def _quiesce(probes: ProbeClient) -> float:
+def quiesce(probes: ProbeClient) -> float:
     """Wait for the requests still in flight to finish (up to a limit), then let pools
     settle; what still runs after that is recorded by the final reading as in flight."""
     started = time.monotonic()
@@ -118,7 +122,7 @@ def _measure(
                 extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)}, rate=list(cell.rate),
             )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
-        quiesce_s = _quiesce(probes)
+        quiesce_s = quiesce(probes)
         final = probes.read(final=True)
         server_after = server_view.read()
     finally:
@@ -227,7 +231,9 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                             suffix = f"-r{repeat}" if plan.repeat > 1 else ""
                             celldir = output_dir / f"{cell.slug}{suffix}"
                             celldir.mkdir(exist_ok=True)
-                            cell_result = run_cell(cell, server, children, celldir)
+                            cell_result = (plan.run_cell or run_cell)(
+                                cell, server, children, celldir
+                            )
                             cell_result.repeat = repeat
                             result.cells.append(cell_result)
                             result.write(results_path)

@@ -5,7 +5,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,39 +40,62 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_argv(port: int) -> list[str]:
+TARGET_FACTORY = "sessionbench.targets.app:create_app"
+
+
+def uvicorn_argv(port: int, factory: str = TARGET_FACTORY) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
 
 
-def _wait_ready(base_url: str, proc_poll: Callable[[], int | None], log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def _wait_ready(
+    url: str, proc_poll: Callable[[], int | None], log_path: Path, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
-            if proc_poll() is not None:
-                raise CellError(f"target exited during start-up: {tail(log_path, 3)}")
+            if (code := proc_poll()) is not None:
+                raise StartupFailed(code, f"target exited during start-up: {tail(log_path, 3)}")
             try:
-                if client.get(f"{base_url}/health").status_code == 200:
+                if client.get(url).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-    raise CellError(f"target not ready after {READY_TIMEOUT_S:.0f} s: {tail(log_path, 3)}")
+    raise CellError(f"target not ready after {timeout_s:.0f} s: {tail(log_path, 3)}")
+
+
+class StartupFailed(CellError):
+    def __init__(self, exit_code: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @contextmanager
-def running_target(
-    config: TargetConfig, children: ChildProcesses, workdir: Path
+def running_server(
+    factory: str,
+    env: dict[str, str],
+    children: ChildProcesses,
+    workdir: Path,
+    ready_path: str = "/health",
+    timeout_s: float = READY_TIMEOUT_S,
 ) -> Iterator[RunningTarget]:
+    """uvicorn serving `factory` on a free port, once `ready_path` answers 200."""
     port = free_port()
     log_path = workdir / "target.log"
-    proc = children.spawn(uvicorn_argv(port), log_path=log_path, env=config.to_env())
+    proc = children.spawn(uvicorn_argv(port, factory), log_path=log_path, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base_url, proc.poll, log_path)
+        _wait_ready(base_url + ready_path, proc.poll, log_path, timeout_s)
         yield RunningTarget(base_url=base_url, pid=proc.pid, log_path=log_path, poll=proc.poll)
     finally:
         children.stop(proc)
+
+
+def running_target(
+    config: TargetConfig, children: ChildProcesses, workdir: Path
+) -> AbstractContextManager[RunningTarget]:
+    return running_server(TARGET_FACTORY, config.to_env(), children, workdir)

@@ -10,6 +10,9 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       cell can be diagnosed again; findings carry `decided` (figure, threshold,
       borderline); the load counts unfinished requests, censored percentiles and its
       latency model over the configured window.
+  (3, fields added with defaults: `config.app` names a user's own app and how it was
+      run; `load.client_errors` counts 4xx answers to generated requests apart;
+      `diagnostics.app_errors` lists the exceptions that escaped a user's app.)
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -21,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from sessionbench.targets.config import PoolSettings
 
+from .app_info import AppError, EngineInfo
 from .reading import ProbeReading, StallCause
 
 SCHEMA_VERSION = 3
@@ -36,6 +40,19 @@ class Environment(BaseModel):
     git_commit: str | None
     packages: dict[str, str]  # distribution -> version (fastapi, sqlalchemy, drivers, ...)
     database_servers: dict[str, str] = Field(default_factory=dict)  # database -> version
+
+
+class AppRun(BaseModel):
+    """A user's own app as a cell's target (`run --app`): what ran and how it was driven."""
+
+    import_string: str  # MODULE:ATTR, as uvicorn takes it
+    url_env: str  # the environment variable the app reads its database URL from
+    schema_from: str  # "alembic PATH", "metadata MODULE:ATTR" or "the app"
+    load: str  # "locustfile PATH", "requests file NAME" or "OpenAPI schema"
+    skipped_operations: list[str] = Field(default_factory=list)  # "GET /x: why"
+    engines: list[EngineInfo] = Field(default_factory=list)  # the app's first engines' pools
+    engines_seen: int = 0
+    probes: bool = True
 
 
 class CellConfig(BaseModel):
@@ -55,6 +72,7 @@ class CellConfig(BaseModel):
     # empty for the closed model, where `users` run back to back.  Open: `users` is the
     # pool of users taking arrivals.
     rate: list[float] = Field(default_factory=list)
+    app: AppRun | None = None  # set when the target is the user's own app
 
 
 class RouteStats(BaseModel):
@@ -78,6 +96,15 @@ class FailureKind(BaseModel):
     method: str
     name: str
     error: str
+    occurrences: int
+
+
+class ClientError(BaseModel):
+    """4xx answers to generated requests: the generator guessed wrong, the app did not fail."""
+
+    method: str
+    name: str
+    status: int
     occurrences: int
 
 
@@ -122,6 +149,7 @@ class LoadResult(BaseModel):
     late_by_max_ms: float = 0.0
     dropped_arrivals: int = 0
     lateness_histogram_ms: dict[int, int] = Field(default_factory=dict)  # every started arrival
+    client_errors: list[ClientError] = Field(default_factory=list)  # not among `failures`
 
     @property
     def error_rate(self) -> float:
@@ -210,6 +238,7 @@ class Diagnostics(BaseModel):
     quiesce_s: float = 0.0  # waited after load for requests in flight to finish
     server_after: ServerAfter | None = None
     idle_in_transaction_max_age_s: float = 0.0  # oldest seen during the run (Postgres)
+    app_errors: list[AppError] = Field(default_factory=list)  # escaped a user's app
 
     def stack_of(self, stall: Stall) -> list[str]:
         return self.stacks[stall.stack] if stall.stack is not None else []

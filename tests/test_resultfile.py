@@ -70,3 +70,15 @@ def test_corrupt_files_fail_with_one_line(tmp_path: Path, text: str, message: st
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(ResultFileError, match=r"cannot read .*nowhere\.json"):
         load_result(tmp_path / "nowhere.json")
+
+
+def test_a_v3_file_without_the_own_app_fields_loads_with_their_defaults(tmp_path: Path) -> None:
+    data = json.loads((GOLDEN / "results-v3.json").read_text())
+    for cell in data["cells"]:
+        del cell["config"]["app"], cell["load"]["client_errors"]
+        del cell["diagnostics"]["app_errors"]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    cells = load_result(path).cells
+    assert all(c.config.app is None and c.load and c.load.client_errors == [] for c in cells)
+    assert all(c.diagnostics and c.diagnostics.app_errors == [] for c in cells)

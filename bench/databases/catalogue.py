@@ -5,10 +5,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import URL
+
 from sessionbench.registry import Registry
 
 from ..processes import ChildProcesses
 from .base import DatabaseServer
+from .given import GivenDatabase, NoDatabase
 from .mysql import open_mysql
 from .postgres import open_postgres
 from .sqlite import open_sqlite
@@ -45,13 +48,19 @@ DATABASES.add(
 class ProvisionOptions:
     postgres_url: str | None = None
     mysql_url: str | None = None
+    given_url: URL | None = None  # used verbatim, never created or dropped (`--database-url`)
+    no_database: bool = False  # the app runs elsewhere (`--target-url` without a URL)
 
 
 @contextmanager
 def open_database(
     name: str, options: ProvisionOptions, children: ChildProcesses, workdir: Path
 ) -> Iterator[DatabaseServer]:
-    if name == "sqlite":
+    if options.given_url is not None:
+        yield GivenDatabase(options.given_url)
+    elif options.no_database:
+        yield NoDatabase()
+    elif name == "sqlite":
         with open_sqlite(workdir) as sqlite_server:
             yield sqlite_server
     elif name == "mysql":

@@ -279,22 +279,77 @@ def idle_in_transaction(e: CellEvidence) -> Finding | None:
     in_tx = max(0, e.pool.sessions_in_transaction - e.in_flight)
     server_idle = e.server_after.idle_in_transaction if e.server_after else 0
     worst = max(in_tx, server_idle)
-    if worst < t.IDLE_IN_TRANSACTION_MIN:
+    oldest = e.diagnostics.idle_in_transaction_max_age_s
+    evidence: dict[str, float | int | str] = {
+        "sessions_in_transaction": in_tx,
+        "server_idle_in_transaction": server_idle,
+        "oldest_idle_in_transaction_s": round(oldest, 2),
+    }
+    if worst >= t.IDLE_IN_TRANSACTION_MIN:
+        return Finding(
+            kind="idle-in-transaction",
+            severity="error",
+            summary=f"{worst} transactions left open after load stopped",
+            evidence=evidence,
+            explanation="Sessions began a transaction that was neither committed nor rolled "
+            "back; the server keeps its locks and snapshot until the connection is closed.",
+            hint="End every session with commit() or rollback() and close(): a context manager "
+            "or a yield dependency that does it in finally.",
+            decided=decided("open_transactions", worst, t.IDLE_IN_TRANSACTION_MIN),
+        )
+    if oldest >= t.IDLE_IN_TRANSACTION_AGE_S:
+        return Finding(
+            kind="idle-in-transaction",
+            severity="warning",
+            summary=f"transactions sat idle for up to {oldest:.1f} s during load, "
+            "held open while requests waited for something other than the database",
+            evidence=evidence,
+            explanation="A request began a transaction and then awaited something slow (another "
+            "service, a sleep, a slow client) before committing: the transaction idles, "
+            "holding its locks, its snapshot and a pooled connection all that time.",
+            hint="Do the slow call before the transaction begins or after it commits, or commit "
+            "what must be durable first and open a second transaction afterwards.",
+            decided=decided("oldest_idle_in_transaction_s", oldest, t.IDLE_IN_TRANSACTION_AGE_S),
+        )
+    return None
+
+
+# What SQLAlchemy and the drivers say when two tasks use one session or connection at once.
+SHARED_SESSION_SIGNATURES = (
+    "IllegalStateChangeError",
+    "concurrent operations are not permitted",  # a session provisioning its connection
+    "another operation is in progress",  # asyncpg
+    "another command is already in progress",  # psycopg
+    "while another coroutine is already waiting",  # aiomysql, aiosqlite's streams
+)
+
+
+def shared_session(e: CellEvidence) -> Finding | None:
+    errors = [
+        err
+        for err in e.diagnostics.app_errors
+        if any(sig in err.error for sig in SHARED_SESSION_SIGNATURES)
+    ]
+    count = sum(err.count for err in errors)
+    if count < t.SHARED_SESSION_ERRORS_MIN:
         return None
+    top = max(errors, key=lambda err: err.count)
+    evidence: dict[str, float | int | str] = {"concurrent_use_errors": count}
+    for err in sorted(errors, key=lambda err: -err.count)[: t.FAILURE_CAUSES_SHOWN]:
+        evidence[err.app_line] = f"{err.count} x {err.error}"
     return Finding(
-        kind="idle-in-transaction",
+        kind="shared-session",
         severity="error",
-        summary=f"{worst} transactions left open after load stopped",
-        evidence={
-            "sessions_in_transaction": in_tx,
-            "server_idle_in_transaction": server_idle,
-            "oldest_idle_in_transaction_s": round(e.diagnostics.idle_in_transaction_max_age_s, 1),
-        },
-        explanation="Sessions began a transaction that was neither committed nor rolled back; "
-        "the server keeps its locks and snapshot until the connection is closed.",
-        hint="End every session with commit() or rollback() and close(): a context manager or "
-        "a yield dependency that does it in finally.",
-        decided=decided("open_transactions", worst, t.IDLE_IN_TRANSACTION_MIN),
+        summary=f"{count} requests failed using one session concurrently: {top.error} "
+        f"(at {top.app_line})",
+        evidence=evidence,
+        explanation="One Session or AsyncSession (and its one connection) is shared by "
+        "requests running at the same time, e.g. created at import; a session is not safe "
+        "for concurrent use, so overlapping requests fail with 'another operation is in "
+        "progress' or IllegalStateChangeError and may see each other's uncommitted work.",
+        hint="Open one session per request: an async_sessionmaker at module level and a "
+        "dependency that yields `async with SessionLocal() as session`.",
+        decided=decided("concurrent_use_errors", count, t.SHARED_SESSION_ERRORS_MIN),
     )
 
 
@@ -366,6 +421,7 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     session_leak,
     idle_in_transaction,
     lost_write,
+    shared_session,
     failed_requests,
     gc_pauses,
 ]
@@ -374,10 +430,16 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
 # added to its evidence, so nothing measured is dropped.  Failed requests are a symptom
 # of every unhealthy cause; alone, they are a finding of their own.
 _ANY_CAUSE = {"failed-requests"}
+# A blocked loop, a starved threadpool or an exhausted pool make the transactions of the
+# requests caught in them idle meanwhile: the cause is reported, not the session code.
+_STALLED = {"idle-in-transaction", *_ANY_CAUSE}
 SUBSUMES = {
-    "event-loop-blocking": _ANY_CAUSE,
-    "pool-exhaustion": _ANY_CAUSE,
-    "threadpool-starvation": _ANY_CAUSE,
+    "event-loop-blocking": _STALLED,
+    "pool-exhaustion": _STALLED,
+    "threadpool-starvation": _STALLED,
+    # A session shared by every request is never closed: the connection and the open
+    # transaction it keeps are part of the same mistake.
+    "shared-session": {"connection-leak", "idle-in-transaction", *_ANY_CAUSE},
     "session-leak": _ANY_CAUSE,
     "idle-in-transaction": _ANY_CAUSE,
     "lost-write": _ANY_CAUSE,

@@ -88,6 +88,17 @@ LEAKED_SESSIONS_SHARE = 0.2
 # Sessions or server connections still inside a transaction after quiesce: any holds
 # locks and a connection that nothing will release.
 IDLE_IN_TRANSACTION_MIN = 1
+# ... or, during load, a transaction the server saw idle for this long (Postgres,
+# sampled twice a second).  Between two statements of one request a transaction idles
+# for a round trip and the Python between them: milliseconds, a GC pause at worst
+# (50-100 ms here).  Half a second idle is a transaction held open while the request
+# waited for something other than the database (another service, a sleep, a client).
+IDLE_IN_TRANSACTION_AGE_S = 0.5
+
+# shared-session ----------------------------------------------------------------------
+# Errors that SQLAlchemy and the drivers raise only when two tasks use one session or
+# one connection at the same time: a single one proves the session is shared.
+SHARED_SESSION_ERRORS_MIN = 1
 
 # lost-write --------------------------------------------------------------------------
 # Commits that completed after their response was sent, acknowledged writes missing

@@ -1,0 +1,5 @@
+"""Bad input: a locustfile without a user class."""
+
+from locust import between
+
+wait_time = between(1, 2)

@@ -1,0 +1,67 @@
+"""Users' own apps (tests/apps/) through `run --app`, each with the verdict its session
+code earns, on Postgres.  Info-level notes (GC pauses) are left out."""
+
+from pathlib import Path
+
+import pytest
+
+from sessionbench.bench.databases.catalogue import ProvisionOptions
+from sessionbench.bench.ownapp.plan import AppOptions, app_plan
+from sessionbench.bench.runner import execute
+from sessionbench.results import CellResult
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+APPS = Path(__file__).parents[1] / "apps"
+
+# app -> (driver, users, expected finding kinds)
+EXPECTED: dict[str, tuple[str, int, set[str]]] = {
+    "notes": ("asyncpg", 8, set()),
+    "feed": ("asyncpg", 8, {"pool-exhaustion"}),
+    "counter": ("asyncpg", 8, {"shared-session"}),
+    "orders": ("asyncpg", 8, {"lost-write"}),
+    "payments": ("asyncpg", 8, {"idle-in-transaction"}),
+    "reports": ("asyncpg", 8, {"event-loop-blocking"}),
+    "inventory": ("psycopg", 60, {"threadpool-starvation", "pool-exhaustion"}),
+    "signup": ("asyncpg", 8, {"lost-write"}),
+}
+
+
+def run_app(
+    module: str, output: Path, postgres_url: str, driver: str, users: int, **options: object
+) -> tuple[set[str], CellResult]:
+    plan = app_plan(
+        AppOptions(
+            app=f"{module}:app", app_dir=APPS, metadata=f"{module}:Base", duration_s=4,
+            databases=["postgres"], drivers=[driver], users=users, **options,  # type: ignore[arg-type]
+        ),
+        output, 1, ProvisionOptions(postgres_url=postgres_url),
+    )  # fmt: skip
+    [cell] = execute(plan).cells
+    assert cell.status == "ok", cell.error
+    return {f.kind for f in cell.findings if f.severity != "info"}, cell
+
+
+@pytest.mark.parametrize("module", EXPECTED)
+def test_own_app_gets_its_verdict(module: str, tmp_path: Path, postgres_url: str) -> None:
+    driver, users, expected = EXPECTED[module]
+    found, cell = run_app(module, tmp_path, postgres_url, driver, users)
+    print(f"\n{module}: expected {sorted(expected)} found {sorted(found)} wall {cell.wall_s:.1f} s")
+    for finding in cell.findings:
+        print(f"    {finding.kind}: {finding.summary}")
+    assert found == expected
+
+
+def test_the_apps_own_migrations_build_its_schema_on_sqlite(tmp_path: Path) -> None:
+    plan = app_plan(
+        AppOptions(
+            app="notes:app", app_dir=APPS, alembic_ini=APPS / "alembic.ini", duration_s=3,
+            databases=["sqlite"], drivers=["aiosqlite"], users=4,
+        ),
+        tmp_path, 1, ProvisionOptions(),
+    )  # fmt: skip
+    [cell] = execute(plan).cells
+    assert cell.status == "ok", cell.error
+    assert cell.load is not None and cell.load.failures == 0
+    assert cell.config.app is not None and cell.config.app.schema_from.startswith("alembic ")
+    assert {f.kind for f in cell.findings if f.severity != "info"} == set()
