@@ -246,33 +246,50 @@ def compare_runs(
     fail_on: Annotated[
         str, typer.Option(help="allowed change per metric in its bad direction")
     ] = DEFAULT_FAIL_ON,
+    strict: Annotated[
+        bool, typer.Option(help="refuse (exit 2) when configurations or environments differ")
+    ] = False,
     markdown: Annotated[Path | None, typer.Option(help="write the verdict as Markdown")] = None,
     junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
+    export_gab: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory for github-action-benchmark files "
+            "(customBiggerIsBetter.json, customSmallerIsBetter.json)"
+        ),
+    ] = None,
+    export_bmf: Annotated[
+        Path | None, typer.Option(help="file for Bencher's metric format (BMF JSON)")
+    ] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
     code = compare_command.run(
-        base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
-    )
+        base=base, new=new, fail_on=fail_on, strict=strict, markdown=markdown, junit=junit,
+        export_gab=export_gab, export_bmf=export_bmf, console=console,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 
 @calibrate_app.command("gate")
 def calibrate_gate_command(
-    runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 16,
-    duration: Annotated[str, typer.Option(help="load time per run")] = "5s",
+    runs: Annotated[
+        int, typer.Option(help="runs of the single cell's arms (as is, slowed, errors)")
+    ] = 12,
+    matrix_runs: Annotated[int, typer.Option(help="runs of each 4-cell matrix arm")] = 6,
+    duration: Annotated[str, typer.Option(help="load time per run")] = "4s",
     users: Annotated[int, typer.Option(help="concurrent users")] = 8,
-    slowdown: Annotated[float, typer.Option(help="injected slowdown of arm B")] = 0.25,
     fail_on: Annotated[str, typer.Option(help="the gate's thresholds")] = DEFAULT_FAIL_ON,
     output: Annotated[Path | None, typer.Option(help="directory for the runs")] = None,
 ) -> None:
-    """Calibrate the gate: A/A passes and A/B (injected slowdown) fails, out of 20 each."""
-    if not 6 <= runs <= MAX_REPEAT or not 0 < slowdown < 10:
-        raise UsageError("--runs must be 6 to 100 and --slowdown in (0, 10)")
+    """Calibrate the gate: A/A passes; A/B slowdowns, a matrix-wide slowdown and an error
+    rate fail; 20 draws each."""
+    if not 6 <= runs <= MAX_REPEAT or not 4 <= matrix_runs <= MAX_REPEAT:
+        raise UsageError("--runs must be 6 to 100 and --matrix-runs 4 to 100")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     calibrate_gate.run(
-        runs=runs, duration_s=parse_duration(duration), users=users, slowdown=slowdown,
+        runs=runs, matrix_runs=matrix_runs, duration_s=parse_duration(duration), users=users,
         fail_on=fail_on, output=output or Path("sessionbench-results") / f"calibrate-{stamp}",
-        console=console,
+        console=console, events=RunEvents(_print_started, _print_finished, _print_skipped),
     )  # fmt: skip
 
 

@@ -43,6 +43,7 @@ class CellConfig(BaseModel):
     tasks: dict[str, int]
     slow_ms: int
     added_delay_ms: float = 0.0  # CPU time the target adds per request (gate calibration)
+    added_error_rate: float = 0.0  # share of requests the target fails on purpose (the same)
 
 
 class RouteStats(BaseModel):
