@@ -30,6 +30,7 @@ from . import (
     listing,
     micro_command,
     report_command,
+    strategy_comparison,
 )
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
@@ -174,8 +175,19 @@ def run(
     repeat: Annotated[
         int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
     ] = 1,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="rank the chosen strategies with confidence: a pilot sizes the repeats "
+            "needed on this machine, within --budget",
+        ),
+    ] = False,
+    budget: Annotated[str, typer.Option(help="time allowed for --compare, e.g. 5m")] = "5m",
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
+    if compare and repeat != 1:
+        raise UsageError("--compare sizes the repeats itself: leave out --repeat")
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -219,7 +231,13 @@ def run(
         repeat=repeat,
         provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
     )
-    result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
+    if compare:
+        result = strategy_comparison.run(
+            cells=cells, output=plan.output_dir, provision=plan.provision,
+            budget_s=parse_duration(budget), console=console,
+        )  # fmt: skip
+    else:
+        result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
     raise typer.Exit(exit_code_for(result))

@@ -8,6 +8,8 @@ from itertools import groupby
 
 from sessionbench.results import RunResult
 
+from . import recommendation_section
+from .recommendation import recommend, tiers
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 
 ICONS = {
@@ -46,7 +48,7 @@ def _group_key(summary: CellSummary) -> tuple[str, str, str]:
     return (summary.config.database, summary.config.pool.name, summary.config.scenario)
 
 
-def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
+def _ranking_lines(summaries: list[CellSummary], tier: dict[str, str]) -> list[str]:
     lines: list[str] = []
     for (database, pool, scenario), group in groupby(
         sorted(summaries, key=_group_key), key=_group_key
@@ -58,9 +60,10 @@ def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
             "| # | strategy | verdict | req/s | p99 ms | loop lag max ms | repeats |",
             "|---:|---|---|---:|---:|---:|---:|",
         ]
-        for rank, summary in enumerate(ranking(list(group)), start=1):
+        for summary in ranking(list(group)):
+            place = tier.get(summary.id, "-")
             lines.append(
-                f"| {rank} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
+                f"| {place} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
                 f"{summary.verdict.label} | {format_number(summary.median('rps'))} | "
                 f"{format_number(summary.median('p99'))} | "
                 f"{format_number(summary.median('lag_max'))} | {len(summary.repeats)} |"
@@ -95,15 +98,16 @@ def render(result: RunResult) -> str:
         "Latencies are closed-model (Locust users wait for each answer); "
         "numbers are medians over repeats.",
         "",
-        "### Verdicts",
-        "",
     ]
+    groups = recommend(summaries)
+    lines += recommendation_section.markdown(groups, cell)
+    lines += ["### Verdicts", ""]
     for summary in sorted(summaries, key=lambda s: -s.verdict):
         lines += _verdict_lines(summary)
     lines += [f"- skipped {cell(s.database)}: {cell(s.reason)}" for s in result.skipped]
     if summaries:
         lines += ["", "### Ranking"]
-        lines += _ranking_lines(summaries)
+        lines += _ranking_lines(summaries, tiers(groups))
     lines += _micro_lines(result)
     if result.interrupted:
         lines += ["", "_The run was interrupted: results are partial._"]

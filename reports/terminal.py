@@ -9,6 +9,8 @@ from rich.text import Text
 
 from sessionbench.results import RunResult
 
+from . import recommendation_section
+from .recommendation import recommend
 from .summary import CellSummary, Verdict, format_number, summarise
 
 STYLES = {
@@ -62,7 +64,12 @@ def summary_table(summaries: list[CellSummary]) -> Table:
 def summary_view(result: RunResult) -> Group:
     summaries = summarise(result)
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
-    return Group(Text("verdicts", style="bold underline"), *verdicts, summary_table(summaries))
+    return Group(
+        recommendation_section.terminal(recommend(summaries)),
+        Text("verdicts", style="bold underline"),
+        *verdicts,
+        summary_table(summaries),
+    )
 
 
 def print_summary(result: RunResult, console: Console) -> None:
