@@ -6,7 +6,9 @@ spread between repeats and the gap between the two fastest healthy strategies of
 group, the recommendation's `repeats_to_rank` says how many repeats would tell them
 apart, and the pilot's wall time how many rounds the budget affords.  The remaining
 rounds go round the cells again, so drift on a shared machine hits every strategy
-alike.  Everything measured, pilot included, is one results.json.
+alike, leaving out the strategies the pilot already found to avoid (failed requests,
+error findings): no repeat makes them a choice.  Everything measured, pilot included,
+is one results.json.
 """
 
 import math
@@ -34,7 +36,8 @@ class Sizing:
     rounds: int  # in all, pilot included
     needed: RepeatsNeeded | None  # the most any group needs; None: nothing to rank
     affordable: int  # rounds the budget allows, pilot included
-    round_s: float  # wall time of one round, measured by the pilot
+    round_s: float  # wall time of one round of the kept cells, measured by the pilot
+    kept: frozenset[str]  # cell ids measured after the pilot
 
     def describe(self) -> str:
         if self.needed is None:
@@ -55,17 +58,21 @@ class Sizing:
 
 def size(pilot: RunResult, budget_s: float, spent_s: float) -> Sizing:
     """Rounds to run in all: what the most demanding group needs, within the budget."""
-    round_s = spent_s / PILOT_ROUNDS
+    groups = recommend(summarise(pilot))
+    kept = frozenset(p.summary.id for g in groups for p in g.places if p.standing != "avoid")
+    cells = len({cell.config.id for cell in pilot.cells})
+    round_s = spent_s / PILOT_ROUNDS * len(kept) / max(cells, 1)
     affordable = PILOT_ROUNDS + max(0, math.floor((budget_s - spent_s) / max(round_s, 1e-9)))
     needs = []
-    for group in recommend(summarise(pilot)):
+    for group in groups:
         healthy = [p for p in group.places if p.standing in ("best", "tied", "behind")]
         need = repeats_to_rank([values(METRICS["rps"], p.summary.repeats) for p in healthy])
         if need is not None:
             needs.append(need)
     needed = max(needs, key=lambda n: n.repeats or 1_000, default=None)
     wanted = PILOT_ROUNDS if needed is None else (needed.repeats or affordable)
-    return Sizing(max(PILOT_ROUNDS, min(wanted, affordable)), needed, affordable, round_s)
+    rounds = max(PILOT_ROUNDS, min(wanted, affordable))
+    return Sizing(rounds, needed, affordable, round_s, kept)
 
 
 def _merge(pilot: RunResult, rounds: RunResult) -> RunResult:
@@ -104,11 +111,13 @@ def run(
         pilot = execute(RunPlan(cells, output / "pilot", provision, PILOT_ROUNDS), events)
         sizing = size(pilot, budget_s, time.monotonic() - started)
         progress.console.print(sizing.describe(), highlight=False)
-        if sizing.rounds <= PILOT_ROUNDS:
+        kept = [cell for cell in cells if cell.id in sizing.kept]
+        if sizing.rounds <= PILOT_ROUNDS or not kept:
             result = pilot
         else:
-            progress.update(task, total=len(cells) * sizing.rounds)
-            more = RunPlan(cells, output / "rounds", provision, sizing.rounds - PILOT_ROUNDS)
+            extra = sizing.rounds - PILOT_ROUNDS
+            progress.update(task, total=len(cells) * PILOT_ROUNDS + len(kept) * extra)
+            more = RunPlan(kept, output / "rounds", provision, extra)
             result = _merge(pilot, execute(more, events))
     result.write(output / "results.json")
     return result

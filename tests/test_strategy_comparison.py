@@ -38,6 +38,17 @@ def test_a_close_gap_gets_what_the_budget_affords_and_says_so() -> None:
     assert "the budget affords 15, so close ones may stay tied" in sizing.describe()
 
 
+def test_strategies_to_avoid_are_not_measured_again() -> None:
+    pilot = _pilot([700, 710], [400, 405])
+    for cell in pilot.cells[2:]:
+        assert cell.load is not None
+        cell.load.failures = 3
+    sizing = size(pilot, budget_s=300, spent_s=40)
+    assert sizing.kept == {pilot.cells[0].config.id}
+    assert sizing.round_s == 10  # half the cells: half the 20 s round
+    assert sizing.needed is None and sizing.rounds == PILOT_ROUNDS  # nothing left to rank
+
+
 def test_a_budget_spent_by_the_pilot_runs_nothing_more() -> None:
     sizing = size(_pilot([700, 560], [600, 500]), budget_s=30, spent_s=40)
     assert sizing.rounds == PILOT_ROUNDS
