@@ -10,7 +10,8 @@ Measured on this machine, arms alternating run by run (SQLite, scenario `crud`):
 The extra CPU is sized from a pilot run of each strategy: at R req/s a request costs
 the worker 1/R s, so `s` more is s/R.  Then, over TRIALS random draws each: A/A (two
 halves of A: should pass), A/B one cell, A/B the whole matrix, A/E (all should fail),
-and A/B with 3 repeats a side, where every miss should carry the power warning.
+A/A the matrix, and A/B with 3 repeats a side, where every miss should carry the power
+warning.
 """
 
 import random
@@ -69,12 +70,28 @@ def split_arms(result: RunResult) -> Arms:
     return arms
 
 
-def _draw(rng: random.Random, runs: list[CellResult], k: int) -> list[CellResult]:
-    """k repeats of every cell among `runs`, drawn at random."""
+def _by_cell(runs: list[CellResult]) -> list[list[CellResult]]:
     by_cell: dict[str, list[CellResult]] = {}
     for run in runs:
         by_cell.setdefault(run.config.id, []).append(run)
-    return [drawn for repeats in by_cell.values() for drawn in rng.sample(repeats, k)]
+    return list(by_cell.values())
+
+
+def _draw(rng: random.Random, runs: list[CellResult], k: int) -> list[CellResult]:
+    """k repeats of every cell among `runs`, drawn at random."""
+    return [drawn for repeats in _by_cell(runs) for drawn in rng.sample(repeats, k)]
+
+
+def _halves(
+    rng: random.Random, runs: list[CellResult], k: int
+) -> tuple[list[CellResult], list[CellResult]]:
+    """Two disjoint draws of k repeats of every cell among `runs`."""
+    base, new = [], []
+    for repeats in _by_cell(runs):
+        shuffled = rng.sample(repeats, len(repeats))
+        base += shuffled[:k]
+        new += shuffled[k : 2 * k]
+    return base, new
 
 
 def _gate(
@@ -96,8 +113,7 @@ def trials(
     hits = 0
     for _ in range(TRIALS):
         if a is b:
-            shuffled = rng.sample(a, len(a))
-            base, new = shuffled[:k], shuffled[k : 2 * k]
+            base, new = _halves(rng, a, k)
         else:
             base, new = _draw(rng, a, k), _draw(rng, b, k)
         hits += judge(_gate(template, base, new, thresholds))
@@ -176,6 +192,9 @@ def calibrate(
     return [
         Outcome(f"A/A, 1 cell, {half} vs {half} repeats", "pass",
                 trials(single, s["as is"], s["as is"], half, thresholds, passed, seed), TRIALS),
+        Outcome(f"A/A, 4 cells, {matrix_runs // 2} vs {matrix_runs // 2} repeats", "pass",
+                trials(matrix, m["as is"], m["as is"], matrix_runs // 2, thresholds, passed,
+                       seed), TRIALS),
         Outcome(f"A/B, 1 cell {SINGLE_SLOWDOWN:.0%} slower, {half} a side", "fail",
                 trials(single, s["as is"], s["slowed"], half, thresholds, failed, seed), TRIALS,
                 f"throughput ratio {_rps_ratio(s, 'slowed'):.3f}"),

@@ -5,7 +5,10 @@ The family of tests is fixed by the two runs' shape before any value is read: on
 check per cell measured on both sides and gated metric, plus, when two or more cells
 are compared, one matrix-wide check per metric (a stratified rank test over every
 cell, so a change shared by many cells adds up even when no single cell can show it).
-Holm's adjustment runs over that whole family.  A check regresses when both hold
+Holm's adjustment runs over that whole family, weighted: the matrix-wide checks share
+half of ALPHA and the per-cell checks the other half (a broad regression is what the
+matrix-wide checks are for, and they are few), each half split evenly.  A check whose
+values all tie can never reject and gets no share (Tarone).  A check regresses when both hold
 (asv's rule): its adjusted p-value is <= ALPHA, and its estimated change (the
 Hodges-Lehmann ratio for one cell, the geometric mean of the cells' ratios for the
 matrix) is beyond the threshold.
@@ -30,6 +33,7 @@ from .thresholds import Threshold
 
 ALPHA = stats.ALPHA
 ALL_CELLS = "all cells"
+MATRIX_SHARE = 0.5  # of ALPHA, for the matrix-wide checks when there are any
 UNSTABLE_CV = 0.10  # pyperf warns at a standard deviation of 10 % of the mean
 WORSE_FINDING_FACTOR = 1.5  # an evidence figure 1.5 times its baseline is reported
 # Must match before two runs are comparable (pyperf's _CHECKED_METADATA).
@@ -242,14 +246,29 @@ def _test(cell: str, threshold: Threshold, strata: Strata) -> MetricCheck:
     return MetricCheck(cell, threshold, strata, p, interval=interval)
 
 
-def power_check(checks: list[MetricCheck], cells: int) -> list[str]:
+def weights(checks: list[MetricCheck]) -> list[float]:
+    """Each check's share of ALPHA: half to the matrix-wide checks, half to the per-cell
+    ones (all of it when there is one cell), none to checks whose values all tie."""
+    live = [any(stats.can_differ(s) for s in c.strata) for c in checks]
+    matrix = sum(alive and c.cell == ALL_CELLS for c, alive in zip(checks, live, strict=True))
+    cells = sum(alive and c.cell != ALL_CELLS for c, alive in zip(checks, live, strict=True))
+    share = MATRIX_SHARE if matrix and cells else (1.0 if matrix else 0.0)
+    return [
+        0.0 if not alive else (share / matrix if c.cell == ALL_CELLS else (1 - share) / cells)
+        for c, alive in zip(checks, live, strict=True)
+    ]
+
+
+def power_check(checks: list[MetricCheck], shares: list[float], cells: int) -> list[str]:
     """Before any verdict: can a change of the threshold's size in one cell be caught?
-    Holm's first step (ALPHA / family) is what a lone regression has to reach."""
-    if not checks:
+    Holm's first step (the check's share of ALPHA) is what a lone regression has to
+    reach."""
+    per_cell = [c for c in checks if c.cell != ALL_CELLS]
+    if not per_cell:
         return []
     family = len(checks)
-    alpha = ALPHA / family
-    per_cell = [c for c in checks if c.cell != ALL_CELLS]
+    weight = max((w for c, w in zip(checks, shares, strict=True) if c.cell != ALL_CELLS))
+    alpha = ALPHA * (weight or 1 / family)
     n_base = min(len(c.base) for c in per_cell)
     n_new = min(len(c.new) for c in per_cell)
     if stats.smallest_p(n_base, n_new) > alpha:
@@ -258,8 +277,8 @@ def power_check(checks: list[MetricCheck], cells: int) -> list[str]:
         return [
             f"with {n_base} repeats in the base and {n_new} in the new run, no single cell's "
             f"change can be significant: the smallest p-value they allow is "
-            f"{stats.smallest_p(n_base, n_new):.3g}, and {family} checks need "
-            f"{alpha:.3g}; only qualitative regressions{broad} are gated: use "
+            f"{stats.smallest_p(n_base, n_new):.3g}, and a cell's share of the {family} "
+            f"checks needs {alpha:.3g}; only qualitative regressions{broad} are gated: use "
             f"{needed} repeats a side or more"
         ]
     warnings = []
@@ -319,10 +338,11 @@ def compare(base: RunResult, new: RunResult, thresholds: list[Threshold]) -> Gat
                 ]
         if len(strata) > 1:
             gate.checks.append(_test(ALL_CELLS, threshold, strata))
-    adjusted = stats.holm([c.p_value for c in gate.checks])
+    shares = weights(gate.checks)
+    adjusted = stats.holm([c.p_value for c in gate.checks], shares)
     gate.checks = [
         MetricCheck(c.cell, c.threshold, c.strata, c.p_value, p, c.interval)
         for c, p in zip(gate.checks, adjusted, strict=True)
     ]
-    gate.power = power_check(gate.checks, len(shared))
+    gate.power = power_check(gate.checks, shares, len(shared))
     return gate

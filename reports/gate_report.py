@@ -81,7 +81,9 @@ def markdown(gate: GateResult) -> str:
             f"Change: Hodges-Lehmann estimate of new/base (for `{ALL_CELLS}`: the geometric "
             "mean of the cells' ratios of medians; error rates in percentage points); p: "
             "one-sided permutation rank test, Holm-adjusted over all "
-            f"{len(gate.checks)} checks.",
+            f"{len(gate.checks)} checks (weighted: the matrix-wide checks share half of "
+            "the 5 %, the per-cell checks the other half; checks whose values all tie, "
+            "none).",
         ]
     return "\n".join(lines) + "\n"
 

@@ -9,7 +9,8 @@ Repeats of a benchmark are few (3 to 10), skewed, and tied: Locust rounds latenc
   permutations.  Several strata (cells) are combined by summing each one's
   standardised statistic (van Elteren's idea), so a change shared by many cells adds
   up even when no single cell can show it.
-- `holm`: Holm's step-down adjustment over a family fixed in advance.
+- `holm`: Holm's step-down adjustment over a family fixed in advance, optionally
+  weighted (Holm 1979): a test of weight w is held to w * ALPHA / (weights left).
 - `shift_interval`: the Hodges-Lehmann estimate of the change and its distribution-free
   confidence interval (order statistics of the pairwise differences, with the exact
   coverage the sample sizes allow, said when below the one asked for); on logarithms
@@ -83,16 +84,28 @@ def smallest_p(n_base: int, n_new: int) -> float:
     return 1 / math.comb(n_base + n_new, n_new)
 
 
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjustment: the family-wise false-alarm rate stays <= ALPHA
-    whatever the dependence between the tests."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+def holm(p_values: Sequence[float], weights: Sequence[float] | None = None) -> list[float]:
+    """Holm's step-down adjustment, weighted: the family-wise false-alarm rate stays
+    <= ALPHA whatever the dependence between the tests.  Equal weights by default; a
+    test of weight 0 is never rejected (adjusted p 1) and costs the others nothing."""
+    w = list(weights) if weights is not None else [1.0] * len(p_values)
+    live = [i for i in range(len(p_values)) if w[i] > 0]
+    order = sorted(live, key=lambda i: p_values[i] / w[i])
     adjusted = [1.0] * len(p_values)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+    left, running = sum(w[i] for i in live), 0.0
+    for i in order:
+        running = max(running, min(1.0, p_values[i] * left / w[i]))
         adjusted[i] = running
+        left -= w[i]
     return adjusted
+
+
+def can_differ(stratum: Stratum) -> bool:
+    """False when every value ties: no arrangement of the labels can make the test
+    reject, so (Tarone's argument) counting it in the family would only cost power.
+    Decided from the values alone, not from which side each came from."""
+    values = [*stratum[0], *stratum[1]]
+    return len(set(values)) > 1
 
 
 @cache

@@ -47,6 +47,13 @@ def test_holm_adjusts_by_rank_and_stays_monotone() -> None:
     assert stats.holm([0.5]) == [0.5]
 
 
+def test_weighted_holm_holds_each_test_to_its_share() -> None:
+    # Weights 0.5 / 0.25 / 0.25: p/w = 0.02, 0.04, 0.16; steps: 0.01 * 1 / 0.5,
+    # 0.01 * 0.5 / 0.25, then 0.04 * 0.25 / 0.25.
+    assert stats.holm([0.01, 0.01, 0.04], [0.5, 0.25, 0.25]) == pytest.approx([0.02, 0.02, 0.04])
+    assert stats.holm([0.001, 0.01], [0.0, 1.0]) == [1.0, 0.01]  # weight 0: never rejected
+
+
 def test_hodges_lehmann_interval_with_its_exact_coverage() -> None:
     base, new = [100.0, 101.0, 102.0, 103.0, 104.0], [80.0, 81.0, 82.0, 83.0, 84.0]
     interval = stats.shift_interval(base, new, log=False)
