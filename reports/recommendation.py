@@ -107,6 +107,13 @@ def _ratio_text(place: Place) -> str:
     )
 
 
+def _median_text(place: Place) -> str:
+    found = _rps(place.summary)
+    if len(found) < 2:
+        return place.strategy
+    return f"{place.strategy} ({statistics.median(found):,.0f} req/s, median of {len(found)})"
+
+
 @dataclass(frozen=True)
 class RepeatsNeeded:
     repeats: int | None  # of each strategy; None: more than 100
@@ -126,7 +133,7 @@ def repeats_to_rank(throughputs: list[list[float]]) -> RepeatsNeeded | None:
     medians = sorted((statistics.median(t) for t in throughputs), reverse=True)
     gap = abs(math.log(medians[0] / medians[1])) if min(medians[:2]) > 0 else 0.0
     gap = max(gap, SMALLEST_GAP)
-    alpha = stats.ALPHA / (len(throughputs) - 1)
+    alpha = stats.ALPHA / 2 / (len(throughputs) - 1)  # two-sided, Holm's first step
     return RepeatsNeeded(
         stats.repeats_needed(spread, gap, alpha), spread, measured is not None, gap
     )
@@ -167,16 +174,21 @@ def _sentences(places: list[Place]) -> list[str]:
         names = ", ".join(p.strategy for p in by["best"] + by["tied"] + by["behind"])
         sentences.append(f"Healthy, answering every request: {names}.")
     elif by["tied"]:
-        names = ", ".join(p.strategy for p in by["best"] + by["tied"])
+        names = ", ".join(_median_text(p) for p in by["best"] + by["tied"])
         detail = "; ".join(f"{p.strategy}: {_ratio_text(p)}" for p in by["tied"])
         sentences.append(
             f"Use any of {names}: they are tied, their throughput differs by less than the "
             f"noise ({detail})."
         )
+    elif by["behind"]:
+        sentences.append(
+            f"Use {_median_text(by['best'][0])}: healthy, and faster than every other "
+            "healthy strategy beyond the noise."
+        )
     else:
         sentences.append(
-            f"Use {by['best'][0].strategy}: healthy, and faster than every other healthy "
-            f"strategy beyond the noise."
+            f"Use {_median_text(by['best'][0])}: the only strategy here that is healthy "
+            "and answers every request."
         )
     if repeats >= 2:
         sentences += [f"{p.strategy} is slower ({_ratio_text(p)})." for p in by["behind"]]

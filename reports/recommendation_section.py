@@ -22,7 +22,8 @@ STANDING_LABEL = {
 
 def _figure(place: Place) -> str:
     if place.ratio is None:
-        return ""
+        median = place.summary.median("rps")
+        return "" if median is None else f"{median:,.0f} req/s"
     r = place.ratio
     return f"x{r.estimate:.2f} ({r.confidence:.0%} CI {r.low:.2f} to {r.high:.2f})"
 

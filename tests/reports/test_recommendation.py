@@ -37,7 +37,9 @@ def _standings(group: Group) -> dict[str, str]:
 def test_a_clear_winner_is_named_with_the_others_behind(run: RunResult) -> None:
     group = _group(run, fast=[700, 710, 705, 702, 708], slow=[500, 505, 498, 502, 501])
     assert _standings(group) == {"fast": "best", "slow": "behind"}
-    assert group.sentences[0].startswith("Use fast: healthy, and faster")
+    assert group.sentences[0].startswith(
+        "Use fast (705 req/s, median of 5): healthy, and faster than every other"
+    )
     behind = group.places[1]
     assert behind.ratio is not None and behind.ratio.high < 1
     assert "slow is slower (throughput x0.71 of the best, 97% CI" in group.sentences[1]
