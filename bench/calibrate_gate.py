@@ -7,8 +7,8 @@ Measured on this machine, arms alternating run by run (SQLite, scenario `crud`):
 - four cells (the core strategies) `matrix_runs` times as they are and as many times
   20 % slower each.
 
-The extra CPU is sized from a pilot run of each strategy: at R req/s a request costs
-the worker 1/R s, so `s` more is s/R.  Then, over TRIALS random draws each: A/A (two
+The extra CPU is sized from PILOT_RUNS runs of each strategy: at R req/s a request
+costs the worker 1/R s, so `s` more is s/R.  Then, over TRIALS random draws each: A/A (two
 halves of A: should pass), A/B one cell, A/B the whole matrix, A/E (all should fail),
 A/A the matrix, and A/B with 3 repeats a side, where every miss should carry the power
 warning.
@@ -38,6 +38,7 @@ TRIALS = 20
 CORE = ("async-session", "sync-threadpool", "async-scoped", "sync-in-async")
 SINGLE_SLOWDOWN, MATRIX_SLOWDOWN, ERROR_RATE = 0.25, 0.20, 0.02
 SMALL = 3  # repeats a side for the power check
+PILOT_RUNS = 3
 
 
 class CalibrationError(SessionbenchError):
@@ -121,16 +122,17 @@ def trials(
 
 
 def _pilot(cells: list[Cell], output: Path, events: RunEvents) -> dict[str, float]:
-    """Throughput of each strategy, measured once."""
-    pilot = execute(RunPlan(cells, output / "pilot"), events)
-    rps = {}
+    """Median throughput of each strategy over PILOT_RUNS runs: one run taken in a
+    quiet moment of a shared machine would size the slowdown too small."""
+    pilot = execute(RunPlan(cells, output / "pilot", repeat=PILOT_RUNS), events)
+    rps: dict[str, list[float]] = {}
     for cell in pilot.cells:
         if cell.load is None or cell.load.requests_per_s <= 0:
             raise CalibrationError(
                 f"the pilot run of {cell.config.id} measured nothing: {cell.error}"
             )
-        rps[cell.config.strategy] = cell.load.requests_per_s
-    return rps
+        rps.setdefault(cell.config.strategy, []).append(cell.load.requests_per_s)
+    return {strategy: statistics.median(found) for strategy, found in rps.items()}
 
 
 def _slowed(cell: Cell, rps: float, slowdown: float) -> Cell:

@@ -292,9 +292,9 @@ def compare_runs(
 def calibrate_gate_command(
     runs: Annotated[
         int, typer.Option(help="runs of the single cell's arms (as is, slowed, errors)")
-    ] = 12,
+    ] = 16,
     matrix_runs: Annotated[int, typer.Option(help="runs of each 4-cell matrix arm")] = 6,
-    duration: Annotated[str, typer.Option(help="load time per run")] = "4s",
+    duration: Annotated[str, typer.Option(help="load time per run")] = "5s",
     users: Annotated[int, typer.Option(help="concurrent users")] = 8,
     fail_on: Annotated[str, typer.Option(help="the gate's thresholds")] = DEFAULT_FAIL_ON,
     output: Annotated[Path | None, typer.Option(help="directory for the runs")] = None,
