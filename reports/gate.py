@@ -8,8 +8,8 @@ cell, so a change shared by many cells adds up even when no single cell can show
 Holm's adjustment runs over that whole family, weighted: the matrix-wide checks share
 half of ALPHA and the per-cell checks the other half (a broad regression is what the
 matrix-wide checks are for, and they are few), each half split evenly.  A check whose
-values all tie can never reject and gets no share (Tarone).  A check regresses when both hold
-(asv's rule): its adjusted p-value is <= ALPHA, and its estimated change (the
+values all tie can never reject and gets no share (Tarone).  A check regresses when
+both hold (asv's rule): its adjusted p-value is <= ALPHA, and its estimated change (the
 Hodges-Lehmann ratio for one cell, the geometric mean of the cells' ratios for the
 matrix) is beyond the threshold.
 
