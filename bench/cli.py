@@ -173,7 +173,11 @@ def run(
         Path | None, typer.Option(help="directory for results.json and raw artefacts")
     ] = None,
     repeat: Annotated[
-        int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
+        int,
+        typer.Option(
+            help="runs of each cell, for the gate's statistics (5 or more for one cell, "
+            "6 to 8 for a matrix)"
+        ),
     ] = 1,
     compare: Annotated[
         bool,
@@ -262,7 +266,12 @@ def compare_runs(
     base: Annotated[Path, typer.Argument(help="baseline results.json")],
     new: Annotated[Path, typer.Argument(help="candidate results.json")],
     fail_on: Annotated[
-        str, typer.Option(help="allowed change per metric in its bad direction")
+        str,
+        typer.Option(
+            help="allowed change per metric in its bad direction; the defaults need 5 "
+            "repeats a side for one cell, 6 to 8 for a matrix (the verdict's power check "
+            "says what yours can detect)"
+        ),
     ] = DEFAULT_FAIL_ON,
     strict: Annotated[
         bool, typer.Option(help="refuse (exit 2) when configurations or environments differ")
