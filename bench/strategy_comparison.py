@@ -50,8 +50,8 @@ class Sizing:
             else f"; the budget affords {self.affordable}, so close ones may stay tied"
         )
         return (
-            f"spread between runs {self.needed.spread:.0%}, gap between the two fastest "
-            f"{math.exp(self.needed.gap) - 1:.0%}: ranking needs {want}{budget}; running "
+            f"spread between runs {self.needed.spread:.0%}; resolving "
+            f"{self.needed.gap_text} needs {want}{budget}; running "
             f"{self.rounds} rounds of {self.round_s:.0f} s"
         )
 

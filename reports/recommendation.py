@@ -6,15 +6,15 @@ reason to avoid them (an error finding or failed requests) or to be careful (a
 warning), and never rank above a candidate.  Among candidates the best is the highest
 median throughput; every other candidate is compared with it by the gate's statistics
 (`stats`): a rank test of its repeats against the best's (two-sided, since the best was
-picked from the same data), Holm-adjusted over the group, and the Hodges-Lehmann ratio
-with its confidence interval.  A candidate the test cannot tell from the best is tied
-with it, and said so; a single run per strategy cannot rank at all, and the section
-says how many repeats would.
+picked from the same data), Holm-adjusted over the group, and the ratio of medians with
+the Hodges-Lehmann confidence interval of the ratio.  A candidate the test cannot tell
+from the best is tied with it, and said so; a single run per strategy cannot rank at
+all, and the section says how many repeats would.
 """
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Literal
 
@@ -92,6 +92,9 @@ def _compare(candidates: list[CellSummary]) -> list[Place]:
     places = [Place(best, "best")]
     for other, p in zip(others, stats.holm(p_values), strict=True):
         ratio = stats.shift_interval(_rps(best), _rps(other), log=True)
+        if ratio is not None:  # the ratio of medians, as the medians shown; HL's interval
+            median_ratio = statistics.median(_rps(other)) / statistics.median(_rps(best))
+            ratio = replace(ratio, estimate=median_ratio)
         standing: Standing = "behind" if p <= stats.ALPHA else "tied"
         places.append(Place(other, standing, ratio=ratio, p_adjusted=p))
     return places
@@ -119,7 +122,18 @@ class RepeatsNeeded:
     repeats: int | None  # of each strategy; None: more than 100
     spread: float  # run-to-run, as a log standard deviation
     measured: bool  # False: SINGLE_RUN_SPREAD assumed
-    gap: float  # log ratio of the two fastest medians, at least SMALLEST_GAP
+    gap: float  # log ratio of the two fastest medians
+    sized_for: float  # the gap the repeats are sized for: at least SMALLEST_GAP
+
+    @property
+    def gap_text(self) -> str:
+        gap = f"{math.exp(self.gap) - 1:.0%}"
+        if self.sized_for > self.gap:
+            return (
+                f"a {math.exp(self.sized_for) - 1:.0%} difference (the smallest worth "
+                f"resolving; the two fastest differ by {gap})"
+            )
+        return f"the {gap} gap between the two fastest"
 
 
 def repeats_to_rank(throughputs: list[list[float]]) -> RepeatsNeeded | None:
@@ -132,11 +146,12 @@ def repeats_to_rank(throughputs: list[list[float]]) -> RepeatsNeeded | None:
     spread = measured if measured is not None else SINGLE_RUN_SPREAD
     medians = sorted((statistics.median(t) for t in throughputs), reverse=True)
     gap = abs(math.log(medians[0] / medians[1])) if min(medians[:2]) > 0 else 0.0
-    gap = max(gap, SMALLEST_GAP)
+    sized_for = max(gap, SMALLEST_GAP)
     alpha = stats.ALPHA / 2 / (len(throughputs) - 1)  # two-sided, Holm's first step
     return RepeatsNeeded(
-        stats.repeats_needed(spread, gap, alpha), spread, measured is not None, gap
-    )
+        stats.repeats_needed(spread, sized_for, alpha), spread, measured is not None, gap,
+        sized_for,
+    )  # fmt: skip
 
 
 def _repeats_advice(places: list[Place]) -> str | None:
@@ -153,7 +168,7 @@ def _repeats_advice(places: list[Place]) -> str | None:
         if needed.measured
         else f"a typical spread of {SINGLE_RUN_SPREAD:.0%} between runs on 2 cores"
     )
-    gap_text = f"the {math.exp(needed.gap) - 1:.0%} gap between the two fastest"
+    gap_text = needed.gap_text
     if min(len(c) for c in candidates) == 1:
         return (
             f"A single run per strategy cannot rank them: telling apart {gap_text} at "

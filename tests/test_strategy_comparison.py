@@ -27,7 +27,9 @@ def test_a_wide_gap_needs_few_rounds() -> None:
     sizing = size(_pilot([700, 710], [400, 405]), budget_s=300, spent_s=40)
     assert sizing.needed is not None and sizing.needed.repeats is not None
     assert sizing.rounds == max(PILOT_ROUNDS, sizing.needed.repeats) <= sizing.affordable
-    assert "ranking needs" in sizing.describe()
+    assert "resolving the 75% gap between the two fastest needs 4 repeats each" in (
+        sizing.describe()
+    )
 
 
 def test_a_close_gap_gets_what_the_budget_affords_and_says_so() -> None:

@@ -53,6 +53,15 @@ def test_the_three_runs_that_swapped_winners_are_a_tie(run: RunResult) -> None:
     assert "Resolving the" in group.sentences[-1] and "repeats of each" in group.sentences[-1]
 
 
+def test_a_gap_too_small_to_matter_is_not_sized_for(run: RunResult) -> None:
+    group = _group(run, a=[800, 790, 805, 795], b=[790, 800, 785, 795])
+    assert "they are tied" in group.sentences[0]
+    assert (
+        "a 5% difference (the smallest worth resolving; the two fastest differ by 1%)"
+        in (group.sentences[-1])
+    )
+
+
 def test_a_single_run_cannot_rank_and_says_how_many_repeats_would(run: RunResult) -> None:
     group = _group(run, a=[700], b=[500])
     assert "best" not in group.sentences[0]
