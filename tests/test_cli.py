@@ -90,6 +90,10 @@ BAD_INPUTS = [
     (["report", "{dir}/truncated.json", "--format", "md"], 2, "not valid JSON"),
     (["report", "{dir}/newer.json", "--format", "md"], 2, "schema version 99 is newer"),
     (["report", "{dir}/not-results.json", "--format", "md"], 2, "no valid schema_version"),
+    (["diagnose", "{dir}/missing.json"], 2, "cannot read"),
+    (["diagnose", "{dir}/corrupt.json"], 2, "not valid JSON"),
+    (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
+    (["calibrate", "probes", "--strategy", "nope"], 2, "unknown strategy 'nope'"),
 ]
 
 
