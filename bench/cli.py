@@ -34,6 +34,7 @@ from . import (
     micro_command,
     report_command,
     resultfile,
+    strategy_comparison,
 )
 from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
@@ -214,7 +215,11 @@ def run(
         Path | None, typer.Option(help="directory for results.json and raw artefacts")
     ] = None,
     repeat: Annotated[
-        int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
+        int,
+        typer.Option(
+            help="runs of each cell, for the gate's statistics (5 or more for one cell, "
+            "6 to 8 for a matrix)"
+        ),
     ] = 1,
     rate: Annotated[
         str | None,
@@ -260,6 +265,15 @@ def run(
         str | None,
         typer.Option(help="with --target-url: the application_name of the app's connections"),
     ] = None,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="rank the chosen strategies with confidence: a pilot sizes the repeats "
+            "needed on this machine, within --budget",
+        ),
+    ] = False,
+    budget: Annotated[str, typer.Option(help="time allowed for --compare, e.g. 5m")] = "5m",
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     given = {
@@ -278,6 +292,8 @@ def run(
         settings["db"], settings["duration"], settings["users"], settings["repeat"],
         settings["output"],
     )  # fmt: skip
+    if compare and repeat != 1:
+        raise UsageError("--compare sizes the repeats itself: leave out --repeat")
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -292,6 +308,8 @@ def run(
     output_dir = output or Path("sessionbench-results") / stamp
     provision = ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url)
     if settings["app"] is not None or settings["target_url"] is not None:
+        if compare:
+            raise UsageError("--compare ranks built-in strategies; your app is one target")
         if strategy or pool or scenario or scenario_file:
             raise UsageError(
                 "--app runs your app with its own pool and load: "
@@ -328,12 +346,19 @@ def run(
             )
         )
     _execute_and_report(
-        RunPlan(cells=cells, output_dir=output_dir, repeat=repeat, provision=provision)
+        RunPlan(cells=cells, output_dir=output_dir, repeat=repeat, provision=provision),
+        parse_duration(budget) if compare else None,
     )
 
 
-def _execute_and_report(plan: RunPlan) -> NoReturn:
-    result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
+def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) -> NoReturn:
+    if compare_budget_s is not None:
+        result = strategy_comparison.run(
+            cells=plan.cells, output=plan.output_dir, provision=plan.provision,
+            budget_s=compare_budget_s, console=console,
+        )  # fmt: skip
+    else:
+        result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
     try:
@@ -379,10 +404,28 @@ def compare_runs(
     base: Annotated[Path, typer.Argument(help="baseline results.json")],
     new: Annotated[Path, typer.Argument(help="candidate results.json")],
     fail_on: Annotated[
-        str, typer.Option(help="allowed change per metric in its bad direction")
+        str,
+        typer.Option(
+            help="allowed change per metric in its bad direction; the defaults need 5 "
+            "repeats a side for one cell, 6 to 8 for a matrix (the verdict's power check "
+            "says what yours can detect)"
+        ),
     ] = DEFAULT_FAIL_ON,
+    strict: Annotated[
+        bool, typer.Option(help="refuse (exit 2) when configurations or environments differ")
+    ] = False,
     markdown: Annotated[Path | None, typer.Option(help="write the verdict as Markdown")] = None,
     junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
+    export_gab: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory for github-action-benchmark files "
+            "(customBiggerIsBetter.json, customSmallerIsBetter.json)"
+        ),
+    ] = None,
+    export_bmf: Annotated[
+        Path | None, typer.Option(help="file for Bencher's metric format (BMF JSON)")
+    ] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
     source = ctx.get_parameter_source("fail_on")
@@ -390,28 +433,32 @@ def compare_runs(
     if configured is not None and (source is None or source.name == "DEFAULT"):
         fail_on = configured
     code = compare_command.run(
-        base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
-    )
+        base=base, new=new, fail_on=fail_on, strict=strict, markdown=markdown, junit=junit,
+        export_gab=export_gab, export_bmf=export_bmf, console=console,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 
 @calibrate_app.command("gate")
 def calibrate_gate_command(
-    runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 16,
+    runs: Annotated[
+        int, typer.Option(help="runs of the single cell's arms (as is, slowed, errors)")
+    ] = 16,
+    matrix_runs: Annotated[int, typer.Option(help="runs of each 4-cell matrix arm")] = 6,
     duration: Annotated[str, typer.Option(help="load time per run")] = "5s",
     users: Annotated[int, typer.Option(help="concurrent users")] = 8,
-    slowdown: Annotated[float, typer.Option(help="injected slowdown of arm B")] = 0.25,
     fail_on: Annotated[str, typer.Option(help="the gate's thresholds")] = DEFAULT_FAIL_ON,
     output: Annotated[Path | None, typer.Option(help="directory for the runs")] = None,
 ) -> None:
-    """Calibrate the gate: A/A passes and A/B (injected slowdown) fails, out of 20 each."""
-    if not 6 <= runs <= MAX_REPEAT or not 0 < slowdown < 10:
-        raise UsageError("--runs must be 6 to 100 and --slowdown in (0, 10)")
+    """Calibrate the gate: A/A passes; A/B slowdowns, a matrix-wide slowdown and an error
+    rate fail; 20 draws each."""
+    if not 6 <= runs <= MAX_REPEAT or not 4 <= matrix_runs <= MAX_REPEAT:
+        raise UsageError("--runs must be 6 to 100 and --matrix-runs 4 to 100")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     calibrate_gate.run(
-        runs=runs, duration_s=parse_duration(duration), users=users, slowdown=slowdown,
+        runs=runs, matrix_runs=matrix_runs, duration_s=parse_duration(duration), users=users,
         fail_on=fail_on, output=output or Path("sessionbench-results") / f"calibrate-{stamp}",
-        console=console,
+        console=console, events=RunEvents(_print_started, _print_finished, _print_skipped),
     )  # fmt: skip
 
 

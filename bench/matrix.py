@@ -22,6 +22,7 @@ class Cell:
     users: int
     duration_s: float
     added_delay_ms: float = 0.0  # injected per-request CPU (gate calibration)
+    added_error_rate: float = 0.0  # injected failed requests (gate calibration)
     probes: bool = True
     rate: tuple[float, ...] = ()  # open model: arrivals/s per equal step; () closed
 

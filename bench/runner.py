@@ -89,6 +89,7 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
         slow_ms=cell.scenario.slow_ms,
         added_delay_ms=cell.added_delay_ms,
         rate=list(cell.rate),
+        added_error_rate=cell.added_error_rate,
     )
 
 
@@ -177,6 +178,7 @@ def run_cell(
                 database_url=driver_url.render_as_string(hide_password=False),
                 pool=cell.pool,
                 added_delay_ms=cell.added_delay_ms,
+                added_error_rate=cell.added_error_rate,
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )

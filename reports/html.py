@@ -15,6 +15,8 @@ from sessionbench.results import RunResult, Stall
 
 from . import load_figures
 from .charts import chart_specs, javascript_bundle
+from .recommendation import recommend
+from .recommendation_section import html_rows
 from .summary import CellSummary, format_number, summarise
 
 _environment = jinja2.Environment(
@@ -52,6 +54,7 @@ def render(result: RunResult) -> str:
     return _environment.get_template("report.html.j2").render(
         result=result,
         summaries=summaries,
+        recommendation=html_rows(recommend(summaries)),
         specs=specs,
         specs_json=script_json(specs),
         stalls=_stalls(summaries),

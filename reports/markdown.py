@@ -8,7 +8,8 @@ from itertools import groupby
 
 from sessionbench.results import RunResult
 
-from . import load_figures
+from . import load_figures, recommendation_section
+from .recommendation import recommend, tiers
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 
 ICONS = {
@@ -49,7 +50,7 @@ def _group_key(summary: CellSummary) -> tuple[str, str, str, str]:
     return (config.database, config.pool.name, config.scenario, load_figures.model(summary))
 
 
-def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
+def _ranking_lines(summaries: list[CellSummary], tier: dict[str, str]) -> list[str]:
     lines: list[str] = []
     for (database, pool, scenario, model), group in groupby(
         sorted(summaries, key=_group_key), key=_group_key
@@ -63,9 +64,10 @@ def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
             "| loop lag max ms | repeats |",
             "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
         ]
-        for rank, summary in enumerate(ranking(list(group)), start=1):
+        for summary in ranking(list(group)):
+            place = tier.get(summary.id, "-")
             lines.append(
-                f"| {rank} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
+                f"| {place} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
                 f"{summary.verdict.label} | {load_figures.model(summary)} | "
                 f"{format_number(summary.median('rps'))} | "
                 f"{load_figures.error_percent(summary)} | {load_figures.unfinished(summary)} | "
@@ -132,15 +134,16 @@ def render(result: RunResult) -> str:
         "coordinated omission corrected); `>= x` is a lower bound (requests unfinished "
         "when load stopped). Errors: failed, unfinished or dropped, of all requests.",
         "",
-        "### Verdicts",
-        "",
     ]
+    groups = recommend(summaries)
+    lines += recommendation_section.markdown(groups, cell)
+    lines += ["### Verdicts", ""]
     for summary in sorted(summaries, key=lambda s: -s.verdict):
         lines += _verdict_lines(summary)
     lines += [f"- skipped {cell(s.database)}: {cell(s.reason)}" for s in result.skipped]
     if summaries:
         lines += ["", "### Ranking"]
-        lines += _ranking_lines(summaries)
+        lines += _ranking_lines(summaries, tiers(groups))
         lines += _open_lines(summaries)
         lines += _cause_lines(summaries)
     lines += _micro_lines(result)

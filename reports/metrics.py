@@ -1,7 +1,9 @@
 """The numbers reports rank by and the gate checks, each read from one cell result.
 
 Gate strings name these metrics (`rps:-10%`); a metric a cell lacks (no load, no
-diagnostics yet) reads as None and is left out rather than counted as zero.
+diagnostics yet) reads as None and is left out rather than counted as zero.  Most
+metrics change by a ratio (new/base); error rates start at zero, so theirs is a
+difference in percentage points.
 """
 
 from collections.abc import Callable
@@ -18,6 +20,11 @@ class Metric:
     unit: str
     better: Literal["higher", "lower"]
     read: Callable[[CellResult], float | None]
+    scale: Literal["ratio", "points"] = "ratio"
+
+    @property
+    def worse(self) -> Literal["higher", "lower"]:
+        return "lower" if self.better == "higher" else "higher"
 
 
 def _load(field: str) -> Callable[[CellResult], float | None]:
@@ -37,6 +44,15 @@ def _diagnostics(field: str) -> Callable[[CellResult], float | None]:
     return read
 
 
+def _share(field: str) -> Callable[[CellResult], float | None]:
+    def read(cell: CellResult) -> float | None:
+        if cell.load is None or not cell.load.requests:
+            return None
+        return float(getattr(cell.load, field)) / cell.load.requests
+
+    return read
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -47,6 +63,9 @@ METRICS: dict[str, Metric] = {
         Metric("max", "max latency", "ms", "lower", _load("max_ms")),
         Metric("lag_max", "loop lag max", "ms", "lower", _diagnostics("loop_lag_max_ms")),
         Metric("lag_total", "loop lag total", "ms", "lower", _diagnostics("loop_lag_total_ms")),
+        # Failed requests (unfinished ones included) among all sent.
+        Metric("errors", "error rate", "%", "lower", _share("failures"), "points"),
+        Metric("unfinished", "unfinished requests", "%", "lower", _share("unfinished"), "points"),
     ]
 }
 

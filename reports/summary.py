@@ -50,6 +50,11 @@ class CellSummary:
         return max((SEVERITY_VERDICT[f.severity] for f in self.findings), default=Verdict.HEALTHY)
 
     @property
+    def failing(self) -> bool:
+        """Some request failed or was left unanswered (GET /fail's 500 is a success)."""
+        return any(c.load.failures or c.load.unfinished for c in self.repeats if c.load)
+
+    @property
     def expected(self) -> set[str]:
         return set(self.repeats[0].expected_findings)
 
@@ -84,8 +89,12 @@ def summarise(result: RunResult) -> list[CellSummary]:
 
 
 def ranking(summaries: list[CellSummary]) -> list[CellSummary]:
-    """Best first: by verdict, then by median throughput."""
-    return sorted(summaries, key=lambda s: (s.verdict, -(s.median("rps") or 0.0)))
+    """Best first: strategies that answer every request before those that do not, then
+    by verdict, then by median throughput."""
+    return sorted(
+        summaries,
+        key=lambda s: (s.failing, s.verdict, -(s.median("rps") or 0.0)),
+    )
 
 
 def format_number(value: float | None, unit: str = "") -> str:

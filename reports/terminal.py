@@ -9,7 +9,8 @@ from rich.text import Text
 
 from sessionbench.results import RunResult
 
-from . import load_figures
+from . import load_figures, recommendation_section
+from .recommendation import recommend
 from .summary import CellSummary, Verdict, format_number, summarise
 
 STYLES = {
@@ -98,6 +99,7 @@ def summary_view(result: RunResult) -> Group:
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
     tables = [summary_table(summaries), open_table(summaries)]
     return Group(
+        recommendation_section.terminal(recommend(summaries)),
         Text("verdicts", style="bold underline"),
         *verdicts,
         *[table for table in tables if table is not None],

@@ -3,9 +3,12 @@
 Each item names a metric and how far it may move in its bad direction before the
 change counts: `rps:-10%` fails a throughput drop of more than 10 %, `p99:+20%` a p99
 rise of more than 20 %.  The sign may be left out; a sign pointing the good way (a
-rise in throughput "failing") is refused, as it is almost surely a typo.
+rise in throughput "failing") is refused, as it is almost surely a typo.  For the
+error-rate metrics (`errors`, `unfinished`) the percentage is in points: `errors:+1%`
+fails an error rate that rises from 0.5 % to more than 1.5 %.
 """
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -13,7 +16,7 @@ from sessionbench.errors import UsageError
 
 from .metrics import METRICS, Metric
 
-DEFAULT_FAIL_ON = "rps:-10%,p99:+20%,lag_max:+50%"
+DEFAULT_FAIL_ON = "rps:-10%,p99:+20%,lag_max:+50%,errors:+1%"
 _ITEM = re.compile(r"\s*([a-z_0-9]+)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*")
 
 
@@ -22,11 +25,23 @@ class Threshold:
     metric: Metric
     fraction: float  # allowed change in the bad direction, e.g. 0.10
 
-    def exceeded(self, ratio: float) -> bool:
-        """Is new/base beyond the allowed change, in the bad direction?"""
+    def exceeded(self, change: float) -> bool:
+        """Is the change (new/base, or new - base in points) beyond the allowed one, in
+        the bad direction?"""
+        if self.metric.scale == "points":
+            return change > self.fraction
         if self.metric.better == "higher":
-            return ratio < 1 - self.fraction
-        return ratio > 1 + self.fraction
+            return change < 1 - self.fraction
+        return change > 1 + self.fraction
+
+    @property
+    def log_shift(self) -> float | None:
+        """The threshold as a shift of log values (the power check's unit); None in points."""
+        if self.metric.scale == "points":
+            return None
+        return abs(
+            math.log(1 - self.fraction if self.metric.better == "higher" else 1 + self.fraction)
+        )
 
     def __str__(self) -> str:
         sign = "-" if self.metric.better == "higher" else "+"

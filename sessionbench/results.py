@@ -73,6 +73,7 @@ class CellConfig(BaseModel):
     # pool of users taking arrivals.
     rate: list[float] = Field(default_factory=list)
     app: AppRun | None = None  # set when the target is the user's own app
+    added_error_rate: float = 0.0  # share of requests the target fails on purpose (the same)
 
 
 class RouteStats(BaseModel):

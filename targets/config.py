@@ -55,6 +55,7 @@ class TargetConfig(BaseModel):
     pool: PoolSettings
     application_name: str = "sessionbench"
     added_delay_ms: float = 0.0  # CPU per request (slowdown.py): gate calibration
+    added_error_rate: float = Field(default=0.0, ge=0, lt=1)  # injected_errors.py: the same
     probes: bool = True  # off only to measure the probes' own overhead
 
     def to_env(self) -> dict[str, str]:

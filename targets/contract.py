@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import TargetConfig
+from .injected_errors import add_errors
 from .operations import DeliberateFailure
 from .probes import Probes
 from .slowdown import add_delay
@@ -48,6 +49,7 @@ def create_app(
     app = FastAPI(title=f"sessionbench target: {config.strategy}", lifespan=lifespan)
     app.add_exception_handler(DeliberateFailure, _deliberate_failure)
     add_delay(app, config.added_delay_ms)
+    add_errors(app, config.added_error_rate)
     app.add_exception_handler(Exception, _unexpected_error)
 
     @app.get("/health")

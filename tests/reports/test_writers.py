@@ -42,9 +42,11 @@ def test_verdicts_come_from_the_worst_finding(run: RunResult) -> None:
 
 def test_markdown_puts_verdicts_before_ranking_and_ranks_healthy_first(run: RunResult) -> None:
     text = markdown.render(run)
+    assert text.index("### Recommendation") < text.index("### Verdicts")
     assert text.index("### Verdicts") < text.index("### Ranking")
     ranking = text[text.index("### Ranking") :]
-    assert ranking.index("| 1 | async-session") < ranking.index("| 2 | sync-in-async")
+    # The unhealthy strategy is listed after the healthy one and gets no rank.
+    assert ranking.index("| 1 | async-session") < ranking.index("| - | sync-in-async")
     assert "Use plain `def` routes or AsyncSession." in text
 
 
