@@ -34,6 +34,7 @@ from . import (
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
 from .runner import RunEvents, RunPlan, execute
+from .shard import identity, parse_shard, select
 from .urls import check_async_driver
 
 app = typer.Typer(
@@ -174,8 +175,13 @@ def run(
     repeat: Annotated[
         int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
     ] = 1,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="run only part INDEX of the matrix split in COUNT, e.g. 2/4"),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
+    chosen_shard = parse_shard(shard) if shard is not None else None
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -214,11 +220,18 @@ def run(
         )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     plan = RunPlan(
-        cells=cells,
+        cells=select(cells, repeat, chosen_shard) if chosen_shard else cells,
         output_dir=output or Path("sessionbench-results") / stamp,
         repeat=repeat,
         provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
+        matrix=identity(cells, repeat),
+        shard=chosen_shard,
     )
+    if chosen_shard:
+        console.print(
+            f"shard {chosen_shard}: {len(plan.cells)} of {len(cells)} cells (matrix {plan.matrix})",
+            highlight=False,
+        )
     result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)

@@ -29,6 +29,7 @@ from sessionbench.results import (
     LoadResult,
     RunResult,
     Sample,
+    Shard,
     SkippedDatabase,
     Stall,
 )
@@ -69,6 +70,8 @@ class RunPlan:
     output_dir: Path
     provision: ProvisionOptions = field(default_factory=ProvisionOptions)
     repeat: int = 1  # runs of each cell; repeats share the cell id, `repeat` numbers them
+    matrix: str | None = None  # identity of the whole matrix, when `cells` is one shard of it
+    shard: Shard | None = None
 
 
 def _cell_config(cell: Cell, url: str) -> CellConfig:
@@ -210,8 +213,9 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
         ) from None
     results_path = output_dir / "results.json"
     result = RunResult(
-        started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment()
-    )
+        started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment(),
+        matrix=plan.matrix, shard=plan.shard,
+    )  # fmt: skip
     reap_temp_dirs()
     reap_containers()
     workdir = owned_temp_dir()
@@ -232,6 +236,7 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                             celldir.mkdir(exist_ok=True)
                             cell_result = run_cell(cell, server, children, celldir)
                             cell_result.repeat = repeat
+                            cell_result.shard = plan.shard.index if plan.shard else None
                             result.cells.append(cell_result)
                             result.write(results_path)
                             events.cell_finished(cell_result)

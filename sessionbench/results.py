@@ -4,6 +4,9 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
   1 - first version: environment fingerprint, cells with load results and histograms.
   2 - cells carry `repeat` (repetitions of one cell share `config.id`) and
       `config.added_delay_ms`; the run carries `micro` (pytest-benchmark summaries).
+      Added later with defaults, so every version 2 file still loads: the run's `matrix`
+      (identity of the whole matrix), `shard` and `shards` (merged shards, each with its
+      environment) and the cell's `shard`.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -154,6 +157,16 @@ class Diagnostics(BaseModel):
     after_quiesce: dict[str, float | int] = Field(default_factory=dict)
 
 
+class Shard(BaseModel):
+    """One part of a matrix split with `run --shard INDEX/COUNT` (INDEX counts from 1)."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 class CellResult(BaseModel):
     config: CellConfig
     status: Literal["ok", "error"]
@@ -166,6 +179,7 @@ class CellResult(BaseModel):
     started_at: datetime
     wall_s: float
     repeat: int = 0  # which repetition of the cell (`run --repeat N`); 0 for the first
+    shard: int | None = None  # the shard (its index) that measured the cell, if sharded
 
 
 class MicroBenchmark(BaseModel):
@@ -186,6 +200,17 @@ class SkippedDatabase(BaseModel):
     reason: str
 
 
+class ShardRun(BaseModel):
+    """One shard's own run, kept in a merged result: when and where it measured."""
+
+    shard: Shard
+    started_at: datetime
+    finished_at: datetime | None = None
+    command: list[str]
+    environment: Environment
+    interrupted: bool = False
+
+
 class RunResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     started_at: datetime
@@ -196,6 +221,13 @@ class RunResult(BaseModel):
     skipped: list[SkippedDatabase] = Field(default_factory=list)
     interrupted: bool = False
     micro: list[MicroBenchmark] = Field(default_factory=list)
+    # Identity of the whole matrix (cells and settings, before any split): shards of one
+    # matrix share it, and `merge` refuses files that do not.
+    matrix: str | None = None
+    shard: Shard | None = None  # this run measured one shard of the matrix
+    # A merged result: the shards it holds, each with its own environment; `environment`
+    # above is then the first shard's, with every shard's database servers.
+    shards: list[ShardRun] = Field(default_factory=list)
 
     def write(self, path: Path) -> None:
         """Atomic: a reader never sees half a file, even if the run is killed mid-write."""

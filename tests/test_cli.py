@@ -46,6 +46,8 @@ BAD_INPUTS = [
     (["run", "--pool-size", "0"], 2, "--pool-size must be at least 1"),
     (["run", "--max-overflow", "-7"], 2, "--max-overflow must be -1 (unlimited) or more"),
     (["run", "--pool-timeout", "0"], 2, "--pool-timeout must be positive"),
+    (["run", "--shard", "3/2"], 2, "invalid shard '3/2'"),
+    (["run", "--shard", "half"], 2, "use INDEX/COUNT"),
     # database URLs
     (["run", "--db", "postgres", "--postgres-url", "nonsense"], 2, "malformed database URL"),
     (["run", "--db", "postgres", "--postgres-url", "oracle://u:hunter2@h/x"], 2, "unsupported"),
