@@ -28,6 +28,7 @@ from . import (
     calibrate_probes,
     compare_command,
     listing,
+    merge_command,
     micro_command,
     report_command,
 )
@@ -35,7 +36,7 @@ from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
 from .runner import RunEvents, RunPlan, execute
 from .shard import identity, parse_shard, select
-from .urls import check_async_driver
+from .urls import check_async_driver, mask_argv
 
 app = typer.Typer(
     add_completion=False,
@@ -267,6 +268,19 @@ def compare_runs(
         base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def merge(
+    results: Annotated[list[Path], typer.Argument(help="results.json of each shard")],
+    output: Annotated[Path, typer.Option(help="the merged results file to write")],
+    partial: Annotated[bool, typer.Option(help="merge even if some shards are missing")] = False,
+) -> None:
+    """Merge the shards of one matrix (`run --shard I/N`) into one results file."""
+    cells = merge_command.run(
+        results=results, output=output, command=mask_argv(sys.argv), partial=partial
+    )
+    console.print(f"merged {cells} cells from {len(results)} files: {output}", highlight=False)
 
 
 @calibrate_app.command("gate")

@@ -92,6 +92,9 @@ BAD_INPUTS = [
     (["report", "{dir}/truncated.json", "--format", "md"], 2, "not valid JSON"),
     (["report", "{dir}/newer.json", "--format", "md"], 2, "schema version 99 is newer"),
     (["report", "{dir}/not-results.json", "--format", "md"], 2, "no valid schema_version"),
+    (["merge", "{dir}/corrupt.json", "--output", "{dir}/m.json"], 2, "not valid JSON"),
+    (["merge", "{dir}/corrupt.json"], 2, "Missing option '--output'"),
+    (["merge", "{dir}/newer.json", "--output", "{dir}/m.json"], 2, "schema version 99 is newer"),
 ]
 
 
