@@ -31,12 +31,14 @@ from . import (
     merge_command,
     micro_command,
     report_command,
+    worker_command,
 )
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
 from .runner import RunEvents, RunPlan, execute
 from .shard import identity, parse_shard, select
 from .urls import check_async_driver, mask_argv
+from .workers import MAX_WORKERS, check_workers
 
 app = typer.Typer(
     add_completion=False,
@@ -180,9 +182,22 @@ def run(
         str | None,
         typer.Option(help="run only part INDEX of the matrix split in COUNT, e.g. 2/4"),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Locust worker processes on this machine (0: one Locust process)")
+    ] = 0,
+    remote_workers: Annotated[
+        int, typer.Option(help="Locust workers joining from other machines (sessionbench worker)")
+    ] = 0,
+    master_bind: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT the Locust master listens on; default 127.0.0.1, free port"),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     chosen_shard = parse_shard(shard) if shard is not None else None
+    chosen_workers = check_workers(workers, remote_workers, master_bind)
+    if remote_workers and scenario is not None and len(scenario) > 1:
+        raise UsageError("--remote-workers takes one --scenario: remote workers run one")
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -211,6 +226,7 @@ def run(
         duration_s=parse_duration(duration),
         users=users,
         async_driver=async_driver and check_async_driver(async_driver),
+        workers=chosen_workers,
     )
     if not cells:
         raise UsageError(
@@ -283,6 +299,21 @@ def merge(
     console.print(f"merged {cells} cells from {len(results)} files: {output}", highlight=False)
 
 
+@app.command()
+def worker(
+    master: Annotated[
+        str, typer.Option(help="HOST:PORT of the run's Locust master (its --master-bind)")
+    ],
+    scenario: Annotated[str, typer.Option(help="the run's scenario")] = "mixed",
+    scenario_file: Annotated[
+        list[Path] | None, typer.Option(help="TOML file of extra scenarios (repeatable)")
+    ] = None,
+) -> None:
+    """Join a run's Locust master as a worker, cell after cell, until the run is over."""
+    chosen = load_scenarios(*(scenario_file or [])).get(scenario)
+    raise typer.Exit(worker_command.run(master=master, scenario=chosen, console=console))
+
+
 @calibrate_app.command("gate")
 def calibrate_gate_command(
     runs: Annotated[int, typer.Option(help="runs of each arm (as is, slowed)")] = 16,
@@ -308,13 +339,20 @@ def calibrate_driver_command(
     connections: Annotated[int, typer.Option(help="connections for both wrk and Locust")] = 32,
     duration: Annotated[str, typer.Option(help="load time per measurement")] = "10s",
     rounds: Annotated[int, typer.Option(help="Locust runs, each between two wrk runs")] = 2,
+    workers: Annotated[
+        list[int] | None,
+        typer.Option("--workers", help="also measure Locust with N workers (repeatable)"),
+    ] = None,
 ) -> None:
     """Is the load generator the bottleneck?  Locust against wrk on GET /health."""
+    if any(not 1 <= n <= MAX_WORKERS for n in workers or []):
+        raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}")
     ok = calibrate_driver.run(
         connections=connections,
         duration_s=round(parse_duration(duration)),
         rounds=rounds,
         console=console,
+        workers=workers or [],
     )
     raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)
 

@@ -9,6 +9,7 @@ from sessionbench.targets.registry import Strategy
 
 from .databases.catalogue import DatabaseKind
 from .urls import driver_for
+from .workers import Workers
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Cell:
     duration_s: float
     added_delay_ms: float = 0.0  # injected per-request CPU (gate calibration)
     probes: bool = True
+    workers: Workers | None = None  # Locust's master and workers; None: one Locust process
 
     @property
     def id(self) -> str:
@@ -49,6 +51,7 @@ def expand(
     duration_s: float,
     users: int | None = None,
     async_driver: str | None = None,
+    workers: Workers | None = None,
 ) -> list[Cell]:
     """Cells grouped by database, so each database is provisioned once; a strategy
     appears only with the databases its pattern runs on."""
@@ -61,6 +64,7 @@ def expand(
             scenario=scenario,
             users=users or scenario.users,
             duration_s=duration_s,
+            workers=workers,
         )
         for database in databases
         for strategy in strategies

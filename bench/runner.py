@@ -49,6 +49,7 @@ from .sampler import Sampler, ServerView, probe
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
+from .workers import drive as drive_workers
 
 # Time between the end of load and the final readings: lets in-flight requests finish
 # and pools settle, so that what is still held afterwards is really held.
@@ -125,9 +126,17 @@ def _measure(
             Sampler(running.base_url, server_view) as sampler,
             ReadYourWrite(running.base_url) as read_your_write,
         ):
-            load = drive(
-                running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
-                extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
+            side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
+            load = (
+                drive_workers(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, cell.workers, extra_env=side_files,
+                )
+                if cell.workers
+                else drive(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, extra_env=side_files,
+                )
             )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
         time.sleep(QUIESCE_S)

@@ -65,6 +65,7 @@ def _describe(cell: Cell) -> dict[str, object]:
         "duration_s": cell.duration_s,
         "added_delay_ms": cell.added_delay_ms,
         "probes": cell.probes,
+        "workers": cell.workers.total if cell.workers else 0,
     }
 
 

@@ -6,10 +6,12 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       `config.added_delay_ms`; the run carries `micro` (pytest-benchmark summaries).
       Added later with defaults, so every version 2 file still loads: the run's `matrix`
       (identity of the whole matrix), `shard` and `shards` (merged shards, each with its
-      environment) and the cell's `shard`.
+      environment), the cell's `shard`, the load's `workers`, `worker_cpu_percent` and
+      `worker_requests`.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -19,6 +21,9 @@ from pydantic import BaseModel, Field
 from sessionbench.targets.config import PoolSettings
 
 SCHEMA_VERSION = 2
+# A Locust process kept at or below this share of a core keeps headroom under the 90 %
+# at which Locust warns and the harness calls the generator saturated.
+GENERATOR_CPU_BUDGET_PERCENT = 75.0
 
 
 class Environment(BaseModel):
@@ -94,8 +99,21 @@ class LoadResult(BaseModel):
     max_ms: float
     routes: list[RouteStats]
     failures_by_kind: list[FailureKind]
-    generator_cpu_percent: float  # of one core, averaged over the run
+    generator_cpu_percent: float  # of one core, averaged over the run (busiest worker)
     generator_saturated: bool
+    # Locust's distributed mode (`run --workers N`): how many workers sent the load (0:
+    # one Locust process did), and each local worker's CPU (% of one core) and requests.
+    workers: int = 0
+    worker_cpu_percent: list[float] = Field(default_factory=list)
+    worker_requests: list[int] = Field(default_factory=list)
+
+    @property
+    def workers_needed(self) -> int:
+        """Locust workers that would have kept each within the CPU budget.  A saturated
+        generator sent less than it was asked to, so then at least one more than it had."""
+        cpu = self.worker_cpu_percent or [self.generator_cpu_percent]
+        needed = math.ceil(sum(cpu) / GENERATOR_CPU_BUDGET_PERCENT)
+        return max(needed, len(cpu) + 1) if self.generator_saturated else max(needed, 1)
 
     @property
     def error_rate(self) -> float:
