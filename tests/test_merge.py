@@ -150,3 +150,17 @@ def test_cli_merge_then_report_and_compare(tmp_path: Path) -> None:
     assert "different environments: compare within a shard" in report.stdout
     gate = _sessionbench("compare", str(tmp_path / "base.json"), str(tmp_path / "new.json"))
     assert gate.returncode == 1, gate.stdout + gate.stderr
+
+
+def test_an_empty_shard_runs_nothing_and_merges_with_the_others(tmp_path: Path) -> None:
+    # One cell split in two: shard 2 is empty, so this needs no load.
+    result = _sessionbench(
+        "run", "-s", "async-session", "--shard", "2/2", "--output", str(tmp_path / "s2")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "shard 2/2: 0 of 1 cells" in result.stdout
+    empty = load_result(tmp_path / "s2" / "results.json")
+    assert empty.shard == Shard(index=2, count=2) and not empty.cells and empty.matrix
+    first = _write(tmp_path / "s1.json", _run(BASE, Shard(index=1, count=2), empty.matrix))
+    merge(results=[first, tmp_path / "s2" / "results.json"], output=tmp_path / "m.json", command=[])
+    assert len(load_result(tmp_path / "m.json").cells) == 10
