@@ -35,13 +35,13 @@ def shard_runs(run: RunResult) -> list[ShardRun]:
 def _check_same_matrix(files: list[tuple[Path, RunResult, int]]) -> None:
     first_path, first, first_version = files[0]
     for path, run, version in files:
-        if run.matrix is None:
-            raise MergeError(f"{path} records no matrix identity (written before shards existed)")
         if version != first_version:
             raise MergeError(
                 f"{path} has schema version {version}, {first_path} {first_version}: "
                 "merge shards written by one sessionbench version"
             )
+        if run.matrix is None:
+            raise MergeError(f"{path} records no matrix identity (written before shards existed)")
         if run.matrix != first.matrix:
             raise MergeError(
                 f"{path} is a shard of another matrix than {first_path} ({run.matrix} vs "

@@ -115,6 +115,10 @@ BAD_INPUTS = [
     (["merge", "{dir}/corrupt.json", "--output", "{dir}/m.json"], 2, "not valid JSON"),
     (["merge", "{dir}/corrupt.json"], 2, "Missing option '--output'"),
     (["merge", "{dir}/newer.json", "--output", "{dir}/m.json"], 2, "schema version 99 is newer"),
+    (["diagnose", "{dir}/missing.json"], 2, "cannot read"),
+    (["diagnose", "{dir}/corrupt.json"], 2, "not valid JSON"),
+    (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
+    (["calibrate", "probes", "--strategy", "nope"], 2, "unknown strategy 'nope'"),
 ]
 
 

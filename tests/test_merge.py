@@ -1,7 +1,6 @@
 """Merging shards: only shards of one matrix, each once; the gate and the reports read
 a merged file as they read one file holding the same runs."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -130,13 +129,12 @@ def _sessionbench(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_refuses_different_schema_versions_in_one_line(tmp_path: Path) -> None:
     one = _write(tmp_path / "one.json", _run(BASE, Shard(index=1, count=2)))
-    document = json.loads(_run(BASE, Shard(index=2, count=2)).model_dump_json())
-    document["schema_version"] = 1  # an older writer: it upgrades, but is not the same run
-    (tmp_path / "two.json").write_text(json.dumps(document))
-    result = _sessionbench("merge", str(one), str(tmp_path / "two.json"), "--output", "x.json")
+    older = GOLDEN.with_name(f"results-v{SCHEMA_VERSION - 1}.json")  # loads, upgraded
+    result = _sessionbench("merge", str(one), str(older), "--output", str(tmp_path / "x.json"))
     errors = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(errors) == 1, result.stderr
-    assert "has schema version 1" in errors[0] and "Traceback" not in result.stderr
+    assert f"has schema version {SCHEMA_VERSION - 1}" in errors[0], errors
+    assert "Traceback" not in result.stderr and not (tmp_path / "x.json").exists()
 
 
 def test_cli_merge_then_report_and_compare(tmp_path: Path) -> None:
