@@ -31,10 +31,12 @@ from . import (
     compare_command,
     diagnose_command,
     listing,
+    merge_command,
     micro_command,
     report_command,
     resultfile,
     strategy_comparison,
+    worker_command,
 )
 from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
@@ -42,7 +44,9 @@ from .matrix import Cell, expand, format_rate
 from .ownapp.plan import app_options, app_plan
 from .ownapp.target import DEFAULT_URL_ENV
 from .runner import RunEvents, RunPlan, execute
-from .urls import check_async_driver
+from .shard import identity, parse_shard, select
+from .urls import check_async_driver, mask_argv
+from .workers import MAX_WORKERS, check_workers
 
 app = typer.Typer(
     add_completion=False,
@@ -274,6 +278,20 @@ def run(
         ),
     ] = False,
     budget: Annotated[str, typer.Option(help="time allowed for --compare, e.g. 5m")] = "5m",
+    shard: Annotated[
+        str | None,
+        typer.Option(help="run only part INDEX of the matrix split in COUNT, e.g. 2/4"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Locust worker processes on this machine (0: one Locust process)")
+    ] = 0,
+    remote_workers: Annotated[
+        int, typer.Option(help="Locust workers joining from other machines (sessionbench worker)")
+    ] = 0,
+    master_bind: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT the Locust master listens on; default 127.0.0.1, free port"),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     given = {
@@ -294,6 +312,12 @@ def run(
     )  # fmt: skip
     if compare and repeat != 1:
         raise UsageError("--compare sizes the repeats itself: leave out --repeat")
+    chosen_shard = parse_shard(shard) if shard is not None else None
+    chosen_workers = check_workers(workers, remote_workers, master_bind)
+    if remote_workers and scenario is not None and len(scenario) > 1:
+        raise UsageError("--remote-workers takes one --scenario: remote workers run one")
+    if chosen_workers and rate is not None:
+        raise UsageError("--rate (the open model) runs in one Locust process: leave out --workers")
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -337,6 +361,7 @@ def run(
         users=users,
         async_driver=async_driver and check_async_driver(async_driver),
         rate=parse_rate(rate) if rate is not None else (),
+        workers=chosen_workers,
     )
     if not cells:
         raise UsageError(
@@ -345,10 +370,20 @@ def run(
                 f"{s.name} runs only on {', '.join(s.databases or ())}" for s in chosen_strategies
             )
         )
-    _execute_and_report(
-        RunPlan(cells=cells, output_dir=output_dir, repeat=repeat, provision=provision),
-        parse_duration(budget) if compare else None,
+    plan = RunPlan(
+        cells=select(cells, repeat, chosen_shard) if chosen_shard else cells,
+        output_dir=output_dir,
+        repeat=repeat,
+        provision=provision,
+        matrix=identity(cells, repeat),
+        shard=chosen_shard,
     )
+    if chosen_shard:
+        console.print(
+            f"shard {chosen_shard}: {len(plan.cells)} of {len(cells)} cells (matrix {plan.matrix})",
+            highlight=False,
+        )
+    _execute_and_report(plan, parse_duration(budget) if compare else None)
 
 
 def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) -> NoReturn:
@@ -439,6 +474,34 @@ def compare_runs(
     raise typer.Exit(code)
 
 
+@app.command()
+def merge(
+    results: Annotated[list[Path], typer.Argument(help="results.json of each shard")],
+    output: Annotated[Path, typer.Option(help="the merged results file to write")],
+    partial: Annotated[bool, typer.Option(help="merge even if some shards are missing")] = False,
+) -> None:
+    """Merge the shards of one matrix (`run --shard I/N`) into one results file."""
+    cells = merge_command.run(
+        results=results, output=output, command=mask_argv(sys.argv), partial=partial
+    )
+    console.print(f"merged {cells} cells from {len(results)} files: {output}", highlight=False)
+
+
+@app.command()
+def worker(
+    master: Annotated[
+        str, typer.Option(help="HOST:PORT of the run's Locust master (its --master-bind)")
+    ],
+    scenario: Annotated[str, typer.Option(help="the run's scenario")] = "mixed",
+    scenario_file: Annotated[
+        list[Path] | None, typer.Option(help="TOML file of extra scenarios (repeatable)")
+    ] = None,
+) -> None:
+    """Join a run's Locust master as a worker, cell after cell, until the run is over."""
+    chosen = load_scenarios(*(scenario_file or [])).get(scenario)
+    raise typer.Exit(worker_command.run(master=master, scenario=chosen, console=console))
+
+
 @calibrate_app.command("gate")
 def calibrate_gate_command(
     runs: Annotated[
@@ -496,13 +559,20 @@ def calibrate_driver_command(
     connections: Annotated[int, typer.Option(help="connections for both wrk and Locust")] = 32,
     duration: Annotated[str, typer.Option(help="load time per measurement")] = "10s",
     rounds: Annotated[int, typer.Option(help="Locust runs, each between two wrk runs")] = 2,
+    workers: Annotated[
+        list[int] | None,
+        typer.Option("--workers", help="also measure Locust with N workers (repeatable)"),
+    ] = None,
 ) -> None:
     """Is the load generator the bottleneck?  Locust against wrk on GET /health."""
+    if any(not 1 <= n <= MAX_WORKERS for n in workers or []):
+        raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}")
     ok = calibrate_driver.run(
         connections=connections,
         duration_s=round(parse_duration(duration)),
         rounds=rounds,
         console=console,
+        workers=workers or [],
     )
     raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)
 

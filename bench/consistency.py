@@ -16,16 +16,21 @@ from sqlalchemy.orm import Session
 from sessionbench.targets.models import Item
 
 from .urls import driver_for, with_driver
+from .workers import worker_files
 
 PROBE_PAUSE_S = 0.05
 PROBE_TIMEOUT_S = 5.0
 
 
 def acknowledged_ids(ack_file: Path) -> list[int]:
-    try:
-        return [int(i) for i in json.loads(ack_file.read_text())]
-    except (OSError, ValueError):
-        return []
+    """The ids in `ack_file` and, with Locust workers, in each worker's own file."""
+    ids = []
+    for path in [ack_file, *worker_files(ack_file)]:
+        try:
+            ids += [int(i) for i in json.loads(path.read_text())]
+        except (OSError, ValueError):
+            continue
+    return ids
 
 
 def missing_ids(url: URL, ids: list[int]) -> int:

@@ -67,6 +67,22 @@ def _wait_sampling_cpu(proc: subprocess.Popen[bytes], timeout_s: float) -> float
     return 100.0 * cpu_s / max(time.monotonic() - started, 1e-3)
 
 
+LEDGER_ENV = "SESSIONBENCH_LOAD_FILE"
+
+
+def ledger_path(out_prefix: Path) -> Path:
+    return out_prefix.with_name(out_prefix.name + "_ledger.json")
+
+
+def locustfile_env(out_prefix: Path, duration_s: float, rate: list[float] | None) -> dict[str, str]:
+    """What the locustfile reads: where its ledger goes, the open model's rate, the run time."""
+    return {
+        LEDGER_ENV: str(ledger_path(out_prefix)),
+        "SESSIONBENCH_RATE": json.dumps(rate or []),
+        "SESSIONBENCH_RUN_TIME_S": str(run_time_s(duration_s)),
+    }
+
+
 def drive(
     host: str,
     scenario: Scenario,
@@ -81,11 +97,7 @@ def drive(
     """Closed model, or open with `rate` (arrivals/s per equal step; `users` the pool)."""
     out_prefix = workdir / "locust"
     log_path = workdir / "locust.log"
-    load_env = {
-        "SESSIONBENCH_LOAD_FILE": str(out_prefix.with_name(out_prefix.name + "_ledger.json")),
-        "SESSIONBENCH_RATE": json.dumps(rate or []),
-        "SESSIONBENCH_RUN_TIME_S": str(run_time_s(duration_s)),
-    }
+    load_env = locustfile_env(out_prefix, duration_s, rate)
     proc = children.spawn(
         locust_argv(host, users, duration_s, out_prefix, locustfile),
         log_path=log_path,

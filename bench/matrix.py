@@ -10,6 +10,7 @@ from sessionbench.targets.registry import Strategy
 
 from .databases.catalogue import DatabaseKind
 from .urls import driver_for
+from .workers import Workers
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Cell:
     added_error_rate: float = 0.0  # injected failed requests (gate calibration)
     probes: bool = True
     rate: tuple[float, ...] = ()  # open model: arrivals/s per equal step; () closed
+    workers: Workers | None = None  # Locust's master and workers; None: one Locust process
 
     @property
     def id(self) -> str:
@@ -69,6 +71,7 @@ def expand(
     users: int | None = None,
     async_driver: str | None = None,
     rate: tuple[float, ...] = (),
+    workers: Workers | None = None,
 ) -> list[Cell]:
     """Cells grouped by database, so each database is provisioned once; a strategy
     appears only with the databases its pattern runs on."""
@@ -82,6 +85,7 @@ def expand(
             users=users or (open_pool(rate) if rate else scenario.users),
             duration_s=duration_s,
             rate=rate,
+            workers=workers,
         )
         for database in databases
         for strategy in strategies

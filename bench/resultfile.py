@@ -134,6 +134,11 @@ def _first_error(exc: ValidationError) -> str:
 
 def load_result(path: Path) -> RunResult:
     """The run stored at `path`, upgraded to the current schema."""
+    return load_versioned(path)[0]
+
+
+def load_versioned(path: Path) -> tuple[RunResult, int]:
+    """The run stored at `path`, upgraded, and the schema version it was written in."""
     try:
         text = path.read_text()
     except OSError as exc:
@@ -146,8 +151,10 @@ def load_result(path: Path) -> RunResult:
         ) from None
     if not isinstance(document, dict):
         raise ResultFileError(f"{path} is not a sessionbench results file")
+    written: int = document.get("schema_version", 0)  # upgrade() refuses a non-integer
     try:
-        return RunResult.model_validate(upgrade(document))
+        result = RunResult.model_validate(upgrade(document))
     except ValueError as exc:  # ValidationError is a ValueError too
         detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
         raise ResultFileError(f"{path} is not a usable results file: {detail}") from None
+    return result, written

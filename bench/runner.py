@@ -26,6 +26,7 @@ from sessionbench.results import (
     LoadResult,
     RunResult,
     ServerAfter,
+    Shard,
     SkippedDatabase,
 )
 from sessionbench.targets.config import TargetConfig
@@ -44,6 +45,7 @@ from .sampler import ProbeClient, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
+from .workers import drive as drive_workers
 
 # After load: requests in flight get up to QUIESCE_MAX_S to finish (a blocked loop can
 # take that long to drain), then pools get SETTLE_S to settle, so that what is still
@@ -72,6 +74,8 @@ class RunPlan:
     provision: ProvisionOptions = field(default_factory=ProvisionOptions)
     repeat: int = 1  # runs of each cell; repeats share the cell id, `repeat` numbers them
     run_cell: CellRunner | None = None  # how a cell runs; default: a built-in target
+    matrix: str | None = None  # identity of the whole matrix, when `cells` is one shard of it
+    shard: Shard | None = None
 
 
 def _cell_config(cell: Cell, url: str) -> CellConfig:
@@ -118,9 +122,17 @@ def _measure(
             Sampler(probes, server_view) as sampler,
             ReadYourWrite(running.base_url) as read_your_write,
         ):
-            load = drive(
-                running.base_url, cell.scenario, cell.users, cell.duration_s, children, celldir,
-                extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)}, rate=list(cell.rate),
+            side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
+            load = (
+                drive_workers(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, cell.workers, extra_env=side_files,
+                )
+                if cell.workers
+                else drive(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, extra_env=side_files, rate=list(cell.rate),
+                )
             )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = quiesce(probes)
@@ -213,8 +225,9 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
         ) from None
     results_path = output_dir / "results.json"
     result = RunResult(
-        started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment()
-    )
+        started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment(),
+        matrix=plan.matrix, shard=plan.shard,
+    )  # fmt: skip
     reap_temp_dirs()
     reap_containers()
     workdir = owned_temp_dir()
@@ -237,6 +250,7 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                                 cell, server, children, celldir
                             )
                             cell_result.repeat = repeat
+                            cell_result.shard = plan.shard.index if plan.shard else None
                             result.cells.append(cell_result)
                             result.write(results_path)
                             events.cell_finished(cell_result)

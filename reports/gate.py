@@ -306,10 +306,40 @@ def _percent(threshold: Threshold, shift: float) -> str:
     return f"{abs(factor - 1):.0%}"
 
 
+def _environment(result: RunResult, shard: int | None) -> Environment:
+    """The environment that measured a cell: its shard's, in a merged result."""
+    return next(
+        (s.environment for s in result.shards if s.shard.index == shard), result.environment
+    )
+
+
+def _environment_warnings(
+    base: RunResult, new: RunResult, shard_pairs: set[tuple[int | None, int | None]]
+) -> list[str]:
+    """Merged shards may run on different machines: a cell's baseline and candidate are
+    compared in the environments of the shards that measured them."""
+    warnings = []
+    for base_shard, new_shard in sorted(shard_pairs or {(None, None)}, key=str):
+        where = "" if base_shard is new_shard is None else f" on shard {base_shard}"
+        if base_shard != new_shard:
+            where = f" (base shard {base_shard}, new shard {new_shard})"
+        warnings += [
+            f"environments differ{where}, {difference}"
+            for difference in environment_differences(
+                _environment(base, base_shard), _environment(new, new_shard)
+            )
+        ]
+    return list(dict.fromkeys(warnings))
+
+
 def compare(base: RunResult, new: RunResult, thresholds: list[Threshold]) -> GateResult:
     gate = GateResult()
-    gate.mismatches += environment_differences(base.environment, new.environment)
     base_cells, new_cells = _by_cell(base), _by_cell(new)
+    gate.mismatches += _environment_warnings(
+        base,
+        new,
+        {(base_cells[c][0].shard, new_cells[c][0].shard) for c in base_cells if c in new_cells},
+    )
     gate.qualitative += [
         QualitativeRegression(cell, "missing", "measured in the base, not in the new run")
         for cell in base_cells

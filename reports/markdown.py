@@ -9,6 +9,7 @@ from itertools import groupby
 from sessionbench.results import RunResult
 
 from . import load_figures, recommendation_section
+from .gate import environment_differences
 from .recommendation import recommend, tiers
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 
@@ -149,4 +150,24 @@ def render(result: RunResult) -> str:
     lines += _micro_lines(result)
     if result.interrupted:
         lines += ["", "_The run was interrupted: results are partial._"]
+    lines += _shard_lines(result)
     return "\n".join(lines) + "\n"
+
+
+def _shard_lines(result: RunResult) -> list[str]:
+    """A merged run: shards may have run on different machines, so rankings across them
+    compare machines too."""
+    if not result.shards:
+        return []
+    count = result.shards[0].shard.count
+    lines = [
+        "",
+        f"_Merged from {len(result.shards)} of {count} shards; each shard's environment "
+        "is kept in the results file._",
+    ]
+    first = result.shards[0].environment
+    if any(environment_differences(first, s.environment) for s in result.shards):
+        lines.append("_The shards ran in different environments: compare within a shard._")
+    if len(result.shards) < count:
+        lines.append("_Shards are missing: results are partial._")
+    return lines

@@ -94,6 +94,24 @@ def _cause_lines(summaries: list[CellSummary]) -> list[Text]:
     return [Text("request failures by cause", style="bold underline"), *lines] if lines else []
 
 
+def generator_lines(result: RunResult) -> list[Text]:
+    """A saturated generator measured itself: say so, and how many workers would do."""
+    saturated = [c.load for c in result.cells if c.load and c.load.generator_saturated]
+    if not saturated:
+        return []
+    busiest = max(saturated, key=lambda load: load.generator_cpu_percent)
+    processes = f"{busiest.workers} workers" if busiest.workers else "one Locust process"
+    return [
+        Text(
+            f"load generator saturated in {len(saturated)} of {len(result.cells)} cells "
+            f"({processes}, the busiest at {busiest.generator_cpu_percent:.0f} % of a core): "
+            f"use --workers {max(load.workers_needed for load in saturated)} or more, "
+            "each with a core the target does not use",
+            style="yellow",
+        )
+    ]
+
+
 def summary_view(result: RunResult) -> Group:
     summaries = summarise(result)
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
@@ -104,6 +122,7 @@ def summary_view(result: RunResult) -> Group:
         *verdicts,
         *[table for table in tables if table is not None],
         *_cause_lines(summaries),
+        *generator_lines(result),
     )
 
 

@@ -179,6 +179,28 @@ def _write(user: FastHttpUser) -> None:
         acknowledged.append(int(response.json()["id"]))
 
 
+# A Locust worker (`run --workers N`) counts the requests it sent, so the harness can
+# check that the master's merged statistics hold every worker's.
+REQUEST_COUNT_FILE = os.environ.get("SESSIONBENCH_REQUEST_COUNT_FILE")
+requests_sent = 0
+
+
+def _count_request(**_kwargs: Any) -> None:
+    global requests_sent
+    requests_sent += 1
+
+
+def _save_request_count(**_kwargs: Any) -> None:
+    if REQUEST_COUNT_FILE:
+        with open(REQUEST_COUNT_FILE, "w") as handle:
+            json.dump(requests_sent, handle)
+
+
+if REQUEST_COUNT_FILE:
+    events.request.add_listener(_count_request)
+    events.test_stop.add_listener(_save_request_count)
+
+
 def _transfer(user: FastHttpUser) -> None:
     source, target = random.sample(range(1, SEED_ROWS + 1), 2)
     _request(user, "POST", "/transfer", json={"source": source, "target": target, "amount": 1})

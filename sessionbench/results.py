@@ -10,12 +10,17 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       cell can be diagnosed again; findings carry `decided` (figure, threshold,
       borderline); the load counts unfinished requests, censored percentiles and its
       latency model over the configured window.
-  (3, fields added with defaults: `config.app` names a user's own app and how it was
-      run; `load.client_errors` counts 4xx answers to generated requests apart;
-      `diagnostics.app_errors` lists the exceptions that escaped a user's app.)
+      Also: `config.app` names a user's own app and how it was run, `config.rate` the
+      open model's arrivals, `config.version_set` and `config.packages` the target's
+      environment, `config.added_error_rate`; `load.client_errors` counts 4xx answers to
+      generated requests apart; `diagnostics.app_errors` lists the exceptions that
+      escaped a user's app; the run's `matrix` (identity of the whole matrix), `shard`
+      and `shards` (merged shards, each with its environment), the cell's `shard`, the
+      load's `workers`, `worker_cpu_percent` and `worker_requests`.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -28,6 +33,9 @@ from .app_info import AppError, EngineInfo
 from .reading import ProbeReading, StallCause
 
 SCHEMA_VERSION = 3
+# A Locust process kept at or below this share of a core keeps headroom under the 90 %
+# at which Locust warns and the harness calls the generator saturated.
+GENERATOR_CPU_BUDGET_PERCENT = 75.0
 
 
 class Environment(BaseModel):
@@ -136,7 +144,7 @@ class LoadResult(BaseModel):
     max_ms: float
     routes: list[RouteStats]
     failures_by_kind: list[FailureKind]
-    generator_cpu_percent: float  # of one core, averaged over the run
+    generator_cpu_percent: float  # of one core, averaged over the run (busiest worker)
     generator_saturated: bool
     # Open model (all 0 for the closed one): per second of the window, arrivals due and
     # arrivals started; started at least `late_after_ms` after their intended time, and
@@ -151,6 +159,19 @@ class LoadResult(BaseModel):
     dropped_arrivals: int = 0
     lateness_histogram_ms: dict[int, int] = Field(default_factory=dict)  # every started arrival
     client_errors: list[ClientError] = Field(default_factory=list)  # not among `failures`
+    # Locust's distributed mode (`run --workers N`): how many workers sent the load (0:
+    # one Locust process did), and each local worker's CPU (% of one core) and requests.
+    workers: int = 0
+    worker_cpu_percent: list[float] = Field(default_factory=list)
+    worker_requests: list[int] = Field(default_factory=list)
+
+    @property
+    def workers_needed(self) -> int:
+        """Locust workers that would have kept each within the CPU budget.  A saturated
+        generator sent less than it was asked to, so then at least one more than it had."""
+        cpu = self.worker_cpu_percent or [self.generator_cpu_percent]
+        needed = math.ceil(sum(cpu) / GENERATOR_CPU_BUDGET_PERCENT)
+        return max(needed, len(cpu) + 1) if self.generator_saturated else max(needed, 1)
 
     @property
     def error_rate(self) -> float:
@@ -257,6 +278,16 @@ class Diagnostics(BaseModel):
         return self.final.loop.lag.total_ms if self.final else 0.0
 
 
+class Shard(BaseModel):
+    """One part of a matrix split with `run --shard INDEX/COUNT` (INDEX counts from 1)."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 class CellResult(BaseModel):
     config: CellConfig
     status: Literal["ok", "error"]
@@ -269,6 +300,7 @@ class CellResult(BaseModel):
     started_at: datetime
     wall_s: float
     repeat: int = 0  # which repetition of the cell (`run --repeat N`); 0 for the first
+    shard: int | None = None  # the shard (its index) that measured the cell, if sharded
 
 
 class MicroBenchmark(BaseModel):
@@ -289,6 +321,17 @@ class SkippedDatabase(BaseModel):
     reason: str
 
 
+class ShardRun(BaseModel):
+    """One shard's own run, kept in a merged result: when and where it measured."""
+
+    shard: Shard
+    started_at: datetime
+    finished_at: datetime | None = None
+    command: list[str]
+    environment: Environment
+    interrupted: bool = False
+
+
 class RunResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     started_at: datetime
@@ -299,6 +342,13 @@ class RunResult(BaseModel):
     skipped: list[SkippedDatabase] = Field(default_factory=list)
     interrupted: bool = False
     micro: list[MicroBenchmark] = Field(default_factory=list)
+    # Identity of the whole matrix (cells and settings, before any split): shards of one
+    # matrix share it, and `merge` refuses files that do not.
+    matrix: str | None = None
+    shard: Shard | None = None  # this run measured one shard of the matrix
+    # A merged result: the shards it holds, each with its own environment; `environment`
+    # above is then the first shard's, with every shard's database servers.
+    shards: list[ShardRun] = Field(default_factory=list)
 
     def write(self, path: Path) -> None:
         """Atomic: a reader never sees half a file, even if the run is killed mid-write."""
