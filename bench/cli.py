@@ -16,7 +16,7 @@ from sessionbench.errors import ExitCode, SessionbenchError, UsageError
 from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
 from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
-from sessionbench.results import CellResult, RunResult, SkippedDatabase
+from sessionbench.results import CellResult, RunResult, SkippedCell, SkippedDatabase
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
@@ -35,6 +35,8 @@ from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
 from .runner import RunEvents, RunPlan, execute
 from .urls import check_async_driver
+from .venvs import prepared
+from .versions import across, parse_sets
 
 app = typer.Typer(
     add_completion=False,
@@ -109,10 +111,18 @@ def _print_skipped(skipped: SkippedDatabase) -> None:
     print(f"sessionbench: {skipped.reason}", file=sys.stderr)
 
 
+def _print_cell_skipped(skipped: SkippedCell) -> None:
+    console.print(f"    [yellow]skipped:[/yellow] {skipped.reason}", highlight=False)
+
+
+def _print_progress(line: str) -> None:
+    console.print(f"versions: {line}", highlight=False, markup=False)
+
+
 def exit_code_for(result: RunResult) -> ExitCode:
     if any(cell.status == "error" for cell in result.cells):
         return ExitCode.CHECK_FAILED
-    if result.skipped:
+    if result.skipped or result.skipped_cells:
         return ExitCode.INFRASTRUCTURE
     return ExitCode.OK
 
@@ -174,6 +184,21 @@ def run(
     repeat: Annotated[
         int, typer.Option(help="runs of each cell, for the gate's statistics (3 or more)")
     ] = 1,
+    with_requirements: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            help="pip requirement for the target's environment (repeatable; together one "
+            "version set), e.g. 'fastapi==0.115.*'",
+        ),
+    ] = None,
+    with_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a version set: requirements separated by spaces, or 'installed' for "
+            "sessionbench's own (repeatable: one matrix axis)",
+        ),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     if not 1 <= repeat <= MAX_REPEAT:
@@ -193,6 +218,7 @@ def run(
         if strategy
         else [s for s in registry if DEFAULT_TAGS & set(s.tags)]
     )
+    version_sets = parse_sets(with_requirements or [], with_set or [])
     cells = expand(
         chosen_strategies,
         [DATABASES.get(n) for n in db or ["sqlite"]],
@@ -213,13 +239,17 @@ def run(
             )
         )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    plan = RunPlan(
-        cells=cells,
-        output_dir=output or Path("sessionbench-results") / stamp,
-        repeat=repeat,
-        provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
-    )
-    result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
+    with prepared(version_sets, _print_progress) as (environments, unavailable):
+        plan = RunPlan(
+            cells=across(cells, version_sets),
+            output_dir=output or Path("sessionbench-results") / stamp,
+            repeat=repeat,
+            provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
+            environments=environments,
+            unavailable=unavailable,
+        )
+        events = RunEvents(_print_started, _print_finished, _print_skipped, _print_cell_skipped)
+        result = execute(plan, events)
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
     raise typer.Exit(exit_code_for(result))
@@ -248,11 +278,19 @@ def compare_runs(
     ] = DEFAULT_FAIL_ON,
     markdown: Annotated[Path | None, typer.Option(help="write the verdict as Markdown")] = None,
     junit: Annotated[Path | None, typer.Option(help="write the verdict as JUnit XML")] = None,
+    base_set: Annotated[
+        str | None,
+        typer.Option(help="compare only BASE's cells under this version set ('installed': none)"),
+    ] = None,
+    new_set: Annotated[
+        str | None, typer.Option(help="compare only NEW's cells under this version set")
+    ] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
     code = compare_command.run(
-        base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console
-    )
+        base=base, new=new, fail_on=fail_on, markdown=markdown, junit=junit, console=console,
+        base_set=base_set, new_set=new_set,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 

@@ -22,17 +22,17 @@ class Cell:
     duration_s: float
     added_delay_ms: float = 0.0  # injected per-request CPU (gate calibration)
     probes: bool = True
+    version_set: str = ""  # a version set's label (versions.py); "": sessionbench's own
 
     @property
     def id(self) -> str:
-        return "/".join(
-            [
-                self.strategy.name,
-                f"{self.database.name}+{self.driver}",
-                self.pool.name,
-                self.scenario.name,
-            ]
-        )
+        parts = [
+            self.strategy.name,
+            f"{self.database.name}+{self.driver}",
+            self.pool.name,
+            self.scenario.name,
+        ]
+        return "/".join([*parts, self.version_set] if self.version_set else parts)
 
     @property
     def slug(self) -> str:

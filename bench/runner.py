@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionbench.errors import CellError, InfrastructureError, UsageError
+from sessionbench.errors import CellError, CellSkipped, InfrastructureError, UsageError
 from sessionbench.results import (
     CellConfig,
     CellResult,
@@ -29,6 +29,7 @@ from sessionbench.results import (
     LoadResult,
     RunResult,
     Sample,
+    SkippedCell,
     SkippedDatabase,
     Stall,
 )
@@ -48,6 +49,7 @@ from .sampler import Sampler, ServerView, probe
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
+from .venvs import PreparedSet, own_environment
 
 # Time between the end of load and the final readings: lets in-flight requests finish
 # and pools settle, so that what is still held afterwards is really held.
@@ -61,6 +63,7 @@ class RunEvents:
     cell_started: Callable[[int, int, Cell], None] = lambda i, n, cell: None
     cell_finished: Callable[[CellResult], None] = lambda result: None
     database_skipped: Callable[[SkippedDatabase], None] = lambda skipped: None
+    cell_skipped: Callable[[SkippedCell], None] = lambda skipped: None
 
 
 @dataclass
@@ -69,9 +72,12 @@ class RunPlan:
     output_dir: Path
     provision: ProvisionOptions = field(default_factory=ProvisionOptions)
     repeat: int = 1  # runs of each cell; repeats share the cell id, `repeat` numbers them
+    # Version sets by label (venvs.prepared): those ready, and why the others are not.
+    environments: dict[str, PreparedSet] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def _cell_config(cell: Cell, url: str) -> CellConfig:
+def _cell_config(cell: Cell, url: str, packages: dict[str, str]) -> CellConfig:
     return CellConfig(
         id=cell.id,
         strategy=cell.strategy.name,
@@ -85,6 +91,8 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
         tasks=cell.scenario.tasks,
         slow_ms=cell.scenario.slow_ms,
         added_delay_ms=cell.added_delay_ms,
+        version_set=cell.version_set,
+        packages=packages,
     )
 
 
@@ -160,15 +168,23 @@ def _application_name(cell: Cell) -> str:
 
 
 def run_cell(
-    cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path
+    cell: Cell,
+    server: DatabaseServer,
+    children: ChildProcesses,
+    celldir: Path,
+    environment: PreparedSet | None = None,
 ) -> CellResult:
+    """Raises CellSkipped when the target cannot be built in the cell's environment."""
     started, clock = datetime.now(UTC), time.monotonic()
-    config = _cell_config(cell, "")
+    environment = environment or own_environment()
+    config = _cell_config(cell, "", environment.packages)
     expected = list(cell.strategy.expected_findings)
     try:
         with server.fresh_database(cell.slug) as url:
             driver_url = with_driver(url, cell.driver)
-            config = _cell_config(cell, cell.strategy.fixed_database or mask(driver_url))
+            config = _cell_config(
+                cell, cell.strategy.fixed_database or mask(driver_url), environment.packages
+            )
             create_schema(url)
             target = TargetConfig(
                 strategy=cell.strategy.name,
@@ -178,7 +194,7 @@ def run_cell(
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )
-            with running_target(target, children, celldir) as running:
+            with running_target(target, children, celldir, environment.python) as running:
                 load, checks, diagnostics, findings = _measure(
                     cell, url, running, children, celldir
                 )
@@ -196,6 +212,23 @@ def run_cell(
         findings=findings, expected_findings=expected, started_at=started,
         wall_s=time.monotonic() - clock,
     )  # fmt: skip
+
+
+def _run_in_environment(
+    plan: RunPlan, cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path
+) -> CellResult:
+    if cell.version_set in plan.unavailable:
+        raise CellSkipped(plan.unavailable[cell.version_set])
+    return run_cell(cell, server, children, celldir, plan.environments.get(cell.version_set))
+
+
+def _skip(result: RunResult, cell: Cell, reason: str, events: RunEvents) -> None:
+    """Recorded once per cell, however many repeats were asked for."""
+    if any(skipped.id == cell.id for skipped in result.skipped_cells):
+        return
+    skipped = SkippedCell(id=cell.id, version_set=cell.version_set, reason=reason)
+    result.skipped_cells.append(skipped)
+    events.cell_skipped(skipped)
 
 
 def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
@@ -230,7 +263,14 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                             suffix = f"-r{repeat}" if plan.repeat > 1 else ""
                             celldir = output_dir / f"{cell.slug}{suffix}"
                             celldir.mkdir(exist_ok=True)
-                            cell_result = run_cell(cell, server, children, celldir)
+                            try:
+                                cell_result = _run_in_environment(
+                                    plan, cell, server, children, celldir
+                                )
+                            except CellSkipped as exc:
+                                _skip(result, cell, str(exc), events)
+                                result.write(results_path)
+                                continue
                             cell_result.repeat = repeat
                             result.cells.append(cell_result)
                             result.write(results_path)

@@ -4,19 +4,29 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from sessionbench.errors import CellError
+from sessionbench.errors import CellError, CellSkipped
+from sessionbench.targets import unsupported
 from sessionbench.targets.config import TargetConfig
 
 from .processes import ChildProcesses, tail
 
 READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class TargetPython:
+    """The interpreter a target runs under (a version set's, or sessionbench's own) and
+    the environment variables it needs to import the target code."""
+
+    executable: str = sys.executable
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,9 +50,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_argv(port: int) -> list[str]:
+def uvicorn_argv(port: int, python: str = sys.executable) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
+        python, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
@@ -52,7 +62,10 @@ def _wait_ready(base_url: str, proc_poll: Callable[[], int | None], log_path: Pa
     deadline = time.monotonic() + READY_TIMEOUT_S
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
-            if proc_poll() is not None:
+            code = proc_poll()
+            if code == unsupported.EXIT_CODE:
+                raise CellSkipped(tail(log_path, 1))
+            if code is not None:
                 raise CellError(f"target exited during start-up: {tail(log_path, 3)}")
             try:
                 if client.get(f"{base_url}/health").status_code == 200:
@@ -65,11 +78,18 @@ def _wait_ready(base_url: str, proc_poll: Callable[[], int | None], log_path: Pa
 
 @contextmanager
 def running_target(
-    config: TargetConfig, children: ChildProcesses, workdir: Path
+    config: TargetConfig,
+    children: ChildProcesses,
+    workdir: Path,
+    python: TargetPython = TargetPython(),
 ) -> Iterator[RunningTarget]:
     port = free_port()
     log_path = workdir / "target.log"
-    proc = children.spawn(uvicorn_argv(port), log_path=log_path, env=config.to_env())
+    proc = children.spawn(
+        uvicorn_argv(port, python.executable),
+        log_path=log_path,
+        env={**python.env, **config.to_env()},
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, proc.poll, log_path)

@@ -36,7 +36,9 @@ def _verdict_lines(summary: CellSummary) -> list[Text]:
 
 def summary_table(summaries: list[CellSummary]) -> Table:
     table = Table(title="numbers (closed-model latencies from Locust; medians over repeats)")
-    for column in ("strategy", "database", "pool", "scenario"):
+    # The versions column only when some cell ran under a version set (`run --with`).
+    with_versions = any(s.config.version_set for s in summaries)
+    for column in ("strategy", "database", "pool", "scenario", "versions")[: 4 + with_versions]:
         table.add_column(column)
     for column in ("req/s", "p50 ms", "p99 ms", "lag max ms", "errors", "repeats"):
         table.add_column(column, justify="right")
@@ -44,11 +46,10 @@ def summary_table(summaries: list[CellSummary]) -> Table:
         config = summary.config
         failures = [c.load.failures for c in summary.repeats if c.load is not None]
         saturated = any(c.load and c.load.generator_saturated for c in summary.repeats)
+        names = [config.strategy, f"{config.database}+{config.driver}", config.pool.name]
+        names += [config.scenario, config.version_set or "installed"][: 1 + with_versions]
         table.add_row(
-            escape(config.strategy),
-            escape(f"{config.database}+{config.driver}"),
-            escape(config.pool.name),
-            escape(config.scenario),
+            *(escape(name) for name in names),
             format_number(summary.median("rps")),
             format_number(summary.median("p50")),
             format_number(summary.median("p99")),
@@ -62,6 +63,10 @@ def summary_table(summaries: list[CellSummary]) -> Table:
 def summary_view(result: RunResult) -> Group:
     summaries = summarise(result)
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
+    verdicts += [
+        Text.assemble(("  skipped ", "yellow"), (skipped.id, "bold"), f": {skipped.reason}")
+        for skipped in result.skipped_cells
+    ]
     return Group(Text("verdicts", style="bold underline"), *verdicts, summary_table(summaries))
 
 

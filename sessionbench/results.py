@@ -43,6 +43,10 @@ class CellConfig(BaseModel):
     tasks: dict[str, int]
     slow_ms: int
     added_delay_ms: float = 0.0  # CPU time the target adds per request (gate calibration)
+    # The version set the target ran under (`run --with`; "" for sessionbench's own
+    # environment) and the versions of the session packages in the target's environment.
+    version_set: str = ""
+    packages: dict[str, str] = Field(default_factory=dict)
 
 
 class RouteStats(BaseModel):
@@ -186,6 +190,15 @@ class SkippedDatabase(BaseModel):
     reason: str
 
 
+class SkippedCell(BaseModel):
+    """A cell its version set cannot run: the set did not resolve, install or import, or
+    the target needs what the set lacks (e.g. `Depends(scope=...)`)."""
+
+    id: str
+    version_set: str
+    reason: str
+
+
 class RunResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     started_at: datetime
@@ -194,6 +207,7 @@ class RunResult(BaseModel):
     environment: Environment
     cells: list[CellResult] = Field(default_factory=list)
     skipped: list[SkippedDatabase] = Field(default_factory=list)
+    skipped_cells: list[SkippedCell] = Field(default_factory=list)
     interrupted: bool = False
     micro: list[MicroBenchmark] = Field(default_factory=list)
 
