@@ -70,6 +70,9 @@ BAD_INPUTS = [
         3,
         "postgres skipped: cannot connect",
     ),
+    # version sets
+    (["run", "--with", "fastapi=="], 2, "requirement 'fastapi==' does not parse"),
+    (["run", "--with-set", "fastapi<1 FastAPI>0"], 2, "names a package twice"),
     # output directory
     (["run", "--output", "{dir}/a-file"], 2, "cannot use"),
     # scenario files
@@ -90,6 +93,11 @@ BAD_INPUTS = [
     (["report", "{dir}/truncated.json", "--format", "md"], 2, "not valid JSON"),
     (["report", "{dir}/newer.json", "--format", "md"], 2, "schema version 99 is newer"),
     (["report", "{dir}/not-results.json", "--format", "md"], 2, "no valid schema_version"),
+    (
+        ["compare", "{golden}", "{golden}", "--new-set", "fastapi<1"],
+        2,
+        "NEW has no cells under version set 'fastapi<1'; it has: installed",
+    ),
 ]
 
 
@@ -127,7 +135,10 @@ def test_the_table_covers_at_least_thirty_bad_inputs() -> None:
 def test_bad_input_gets_one_line_and_an_exit_code(
     args: list[str], code: int, message: str, input_dir: Path
 ) -> None:
-    result = sessionbench(*[arg.replace("{dir}", str(input_dir)) for arg in args])
+    golden = Path(__file__).parent / "golden" / "results-v2.json"
+    result = sessionbench(
+        *[arg.replace("{dir}", str(input_dir)).replace("{golden}", str(golden)) for arg in args]
+    )
     assert_one_line(result, code, message)
 
 
