@@ -4,9 +4,9 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,11 +22,17 @@ READY_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class TargetPython:
-    """The interpreter a target runs under (a version set's, or sessionbench's own) and
-    the environment variables it needs to import the target code."""
+    """The interpreter a target runs under (a version set's, or sessionbench's own) and,
+    for another environment than sessionbench's, the directory to import its code from."""
 
     executable: str = sys.executable
-    env: Mapping[str, str] = field(default_factory=dict)
+    code_dir: str | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        # PYTHONSAFEPATH: the working directory (a checkout's own sessionbench/) must not
+        # shadow the code directory.
+        return {"PYTHONPATH": self.code_dir, "PYTHONSAFEPATH": "1"} if self.code_dir else {}
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_argv(port: int, python: str = sys.executable) -> list[str]:
+def uvicorn_argv(port: int, python: TargetPython = TargetPython()) -> list[str]:
     return [
-        python, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
+        python.executable, "-m", "uvicorn", "--factory", "sessionbench.targets.app:create_app",
+        # uvicorn puts its app dir (default: the working directory) first on sys.path.
+        "--app-dir", python.code_dir or ".",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
@@ -86,7 +94,7 @@ def running_target(
     port = free_port()
     log_path = workdir / "target.log"
     proc = children.spawn(
-        uvicorn_argv(port, python.executable),
+        uvicorn_argv(port, python),
         log_path=log_path,
         env={**python.env, **config.to_env()},
     )

@@ -151,9 +151,9 @@ def environment_for(locked: list[str], name: str, progress: Progress) -> Path:
     return venv
 
 
-def target_code(workdir: Path) -> dict[str, str]:
-    """The environment variables that let another interpreter import sessionbench's target
-    code: a `sessionbench` package of links to this installation's files and `targets/`."""
+def target_code(workdir: Path) -> str:
+    """A directory from which another interpreter imports sessionbench's target code: a
+    `sessionbench` package of links to this installation's files and `targets/`."""
     tree = workdir / "target-code"
     package = tree / "sessionbench"
     package.mkdir(parents=True)
@@ -163,9 +163,7 @@ def target_code(workdir: Path) -> dict[str, str]:
             (package / entry.name).symlink_to(entry)
     if not (package / "targets").exists():  # an editable install keeps it elsewhere
         (package / "targets").symlink_to(Path(sessionbench.targets.__file__).parent)
-    # PYTHONSAFEPATH: the working directory (a checkout's own sessionbench/) must not
-    # shadow the tree.
-    return {"PYTHONPATH": str(tree), "PYTHONSAFEPATH": "1"}
+    return str(tree)
 
 
 def inventory(python: TargetPython) -> dict[str, str]:
@@ -185,13 +183,13 @@ def inventory(python: TargetPython) -> dict[str, str]:
     return packages
 
 
-def prepare(version_set: VersionSet, code_env: dict[str, str], progress: Progress) -> PreparedSet:
+def prepare(version_set: VersionSet, code_dir: str, progress: Progress) -> PreparedSet:
     """Resolve, build or reuse, and check the environment of one set."""
     if not version_set.requirements:
         return own_environment()
     progress(f"{version_set.name}: resolving")
     venv = environment_for(resolve(version_set), version_set.name, progress)
-    python = TargetPython(str(_python_in(venv)), code_env)
+    python = TargetPython(str(_python_in(venv)), code_dir)
     return PreparedSet(version_set.label, python, inventory(python))
 
 
@@ -203,11 +201,11 @@ def prepared(
     the links to the target code last as long as the block."""
     workdir = owned_temp_dir()
     try:
-        code_env = target_code(workdir)
+        code_dir = target_code(workdir)
         ready, unavailable = {}, {}
         for version_set in sets:
             try:
-                ready[version_set.label] = prepare(version_set, code_env, progress)
+                ready[version_set.label] = prepare(version_set, code_dir, progress)
             except SetUnavailable as exc:
                 unavailable[version_set.label] = str(exc)
                 progress(f"{version_set.name}: its cells are skipped: {exc}")
