@@ -59,8 +59,14 @@ def _ranking_lines(summaries: list[CellSummary]) -> list[str]:
             "|---:|---|---|---:|---:|---:|---:|",
         ]
         for rank, summary in enumerate(ranking(list(group)), start=1):
+            config = summary.config
+            name = (
+                f"{config.strategy} ({config.version_set})"
+                if config.version_set
+                else config.strategy
+            )
             lines.append(
-                f"| {rank} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
+                f"| {rank} | {cell(name)} | {ICONS[summary.verdict]} "
                 f"{summary.verdict.label} | {format_number(summary.median('rps'))} | "
                 f"{format_number(summary.median('p99'))} | "
                 f"{format_number(summary.median('lag_max'))} | {len(summary.repeats)} |"
@@ -101,6 +107,7 @@ def render(result: RunResult) -> str:
     for summary in sorted(summaries, key=lambda s: -s.verdict):
         lines += _verdict_lines(summary)
     lines += [f"- skipped {cell(s.database)}: {cell(s.reason)}" for s in result.skipped]
+    lines += [f"- skipped **{cell(s.id)}**: {cell(s.reason)}" for s in result.skipped_cells]
     if summaries:
         lines += ["", "### Ranking"]
         lines += _ranking_lines(summaries)

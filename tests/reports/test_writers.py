@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 from sessionbench.reports import html, junit, markdown, terminal
 from sessionbench.reports.summary import Verdict, summarise
-from sessionbench.results import RunResult
+from sessionbench.results import RunResult, SkippedCell
 
 
 def _with_repeat(run: RunResult, rps: float) -> RunResult:
@@ -109,3 +109,20 @@ def test_terminal_shows_verdicts_before_numbers(run: RunResult) -> None:
     text = terminal.render(run)
     assert text.index("event-loop-blocking (expected)") < text.index("numbers")
     assert "fix: Use plain `def` routes or AsyncSession." in text
+
+
+def test_cells_under_a_version_set_and_skipped_cells_are_named(run: RunResult) -> None:
+    under_set = run.cells[0].model_copy(deep=True)
+    under_set.config.version_set = "fastapi==0.115.*"
+    under_set.config.id += "/fastapi==0.115.*"
+    run.cells.append(under_set)
+    run.skipped_cells.append(
+        SkippedCell(id="async-session/x/fastapi==0.119.*", version_set="fastapi==0.119.*",
+                    reason="FastAPI 0.119.1 has no Depends(scope=...)")
+    )  # fmt: skip
+    text = markdown.render(run)
+    assert "| async-session (fastapi==0.115.*) |" in text
+    assert "skipped **async-session/x/fastapi==0.119.*" in text
+    shown = terminal.render(run)
+    assert "versions" in shown and "fastapi==0.115.*" in shown and "installed" in shown
+    assert "has no Depends(scope=...)" in shown
