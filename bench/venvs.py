@@ -29,6 +29,7 @@ import uv
 
 import sessionbench
 import sessionbench.targets
+from sessionbench.errors import UsageError
 from sessionbench.targets.inventory import installed_versions
 
 from .leftovers import owned_temp_dir
@@ -68,8 +69,19 @@ def cache_dir() -> Path:
     )
 
 
+def writable_cache_dir() -> Path:
+    cache = cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot keep environments in {cache} ({CACHE_ENV}): {exc.strerror or exc}"
+        ) from None
+    return cache
+
+
 def _python_in(venv: Path) -> Path:
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    return venv / "bin" / "python"
 
 
 def _one_line(stderr: str) -> str:
@@ -121,10 +133,8 @@ def _build_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def environment_for(locked: list[str], name: str, progress: Progress) -> Path:
-    """The cached environment for `locked`, built first if there is none."""
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
+def environment_for(locked: list[str], name: str, cache: Path, progress: Progress) -> Path:
+    """The environment for `locked` in `cache`, built first if there is none."""
     venv = cache / environment_key(locked)
     with _build_lock(cache / f"{venv.name}.lock"):
         if (venv / COMPLETE).exists():
@@ -183,12 +193,12 @@ def inventory(python: TargetPython) -> dict[str, str]:
     return packages
 
 
-def prepare(version_set: VersionSet, code_dir: str, progress: Progress) -> PreparedSet:
+def prepare(version_set: VersionSet, code_dir: str, cache: Path, progress: Progress) -> PreparedSet:
     """Resolve, build or reuse, and check the environment of one set."""
     if not version_set.requirements:
         return own_environment()
     progress(f"{version_set.name}: resolving")
-    venv = environment_for(resolve(version_set), version_set.name, progress)
+    venv = environment_for(resolve(version_set), version_set.name, cache, progress)
     python = TargetPython(str(_python_in(venv)), code_dir)
     return PreparedSet(version_set.label, python, inventory(python))
 
@@ -199,13 +209,14 @@ def prepared(
 ) -> Iterator[tuple[dict[str, PreparedSet], dict[str, str]]]:
     """Every set ready to run, by label, and the sets that are not, with their reasons;
     the links to the target code last as long as the block."""
+    cache = writable_cache_dir() if any(s.requirements for s in sets) else cache_dir()
     workdir = owned_temp_dir()
     try:
         code_dir = target_code(workdir)
         ready, unavailable = {}, {}
         for version_set in sets:
             try:
-                ready[version_set.label] = prepare(version_set, code_dir, progress)
+                ready[version_set.label] = prepare(version_set, code_dir, cache, progress)
             except SetUnavailable as exc:
                 unavailable[version_set.label] = str(exc)
                 progress(f"{version_set.name}: its cells are skipped: {exc}")

@@ -1,5 +1,6 @@
 """The CLI's answers to bad input: one line on stderr, the documented exit code."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,10 @@ def test_a_wrong_password_gets_one_line_without_either_password(password_postgre
     assert_one_line(result, 3, "password authentication failed")
     assert PASSWORD not in result.stdout + result.stderr
     assert "Wr0ng-pw-77" not in result.stdout + result.stderr
+
+
+def test_an_unusable_environment_cache_gets_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = {**os.environ, "SESSIONBENCH_VENV_CACHE": str(tmp_path / "a-file" / "venvs")}
+    result = sessionbench("run", "--with", "fastapi==0.115.*", env=env)
+    assert_one_line(result, 2, "cannot keep environments in")
