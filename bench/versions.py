@@ -85,20 +85,26 @@ def label_of(text: str) -> str:
 
 
 def target_requirements(version_set: VersionSet) -> list[str]:
-    """The target's runtime requirements pinned to sessionbench's versions, with the set's
-    requirements replacing those of the same packages and added to the rest."""
+    """The target's runtime requirements pinned to sessionbench's versions; a set's
+    requirement replaces the version of its package (keeping the extras the target needs,
+    e.g. `psycopg[binary]`) and adds the packages the target does not require itself."""
     overrides = {canonicalize_name(r.name): r for r in version_set.requirements}
-    pinned = []
+    requirements = []
     for text in metadata.requires("sessionbench") or []:
-        requirement = Requirement(text)
-        name = canonicalize_name(requirement.name)
-        if name not in TARGET_DISTRIBUTIONS or name in overrides:
+        base = Requirement(text)
+        name = canonicalize_name(base.name)
+        if name not in TARGET_DISTRIBUTIONS:
             continue
-        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+        if base.marker is not None and not base.marker.evaluate({"extra": ""}):
             continue
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        pinned.append(f"{requirement.name}{extras}=={metadata.version(requirement.name)}")
-    return pinned + [str(r) for r in version_set.requirements]
+        override = overrides.pop(name, None)
+        # A fresh object: the set's own requirements (and so its label) stay as given.
+        requirement = Requirement(
+            str(override) if override else f"{base.name}=={metadata.version(base.name)}"
+        )
+        requirement.extras |= base.extras
+        requirements.append(str(requirement))
+    return requirements + [str(r) for r in overrides.values()]
 
 
 def across(cells: list[Cell], sets: list[VersionSet]) -> list[Cell]:

@@ -146,3 +146,9 @@ def test_environments_are_named_by_what_they_resolve_to(
     assert environment_key(["a==1", "b==2"]) != environment_key(["a==1", "b==3"])
     monkeypatch.setenv("SESSIONBENCH_VENV_CACHE", str(tmp_path))
     assert cache_dir() == tmp_path
+
+
+def test_a_set_keeps_the_extras_the_target_needs_and_its_own_label() -> None:
+    version_set = parse_sets(["psycopg==3.2.*"], [])[0]
+    assert "psycopg[binary]==3.2.*" in target_requirements(version_set)
+    assert version_set.label == "psycopg==3.2.*"
