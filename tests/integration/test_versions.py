@@ -9,17 +9,21 @@ The environments are cached in one temp dir for the whole test session; uv's own
 download cache is the user's, so only the first run on a machine downloads wheels.
 """
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from sessionbench.bench import compare_command
 from sessionbench.bench.databases.catalogue import DATABASES, ProvisionOptions
 from sessionbench.bench.matrix import expand
 from sessionbench.bench.runner import RunPlan, execute
 from sessionbench.bench.venvs import CACHE_ENV, prepared
 from sessionbench.bench.versions import across, parse_sets
+from sessionbench.errors import ExitCode
 from sessionbench.results import CellResult, RunResult
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.inventory import SESSION_PACKAGES
@@ -103,6 +107,16 @@ def test_commit_after_yield_loses_writes_only_where_fastapi_answers_first(
         healthy = cells["async-session", version_set]
         assert _kinds(healthy) == set(), [f.summary for f in healthy.findings]
     assert sum("building an environment" in line for line in progress) <= 2
+
+    # The upgrade as the candidate, within the one results file: the gate catches it.
+    printed = io.StringIO()
+    code = compare_command.run(
+        base=tmp_path / "results.json", new=tmp_path / "results.json", fail_on="rps:-10%",
+        console=Console(file=printed, width=200), base_set=BEFORE, new_set=AFTER,
+    )  # fmt: skip
+    assert code == ExitCode.CHECK_FAILED, printed.getvalue()
+    assert "lost-write" in printed.getvalue()
+    assert "packages: fastapi 0.115." in printed.getvalue()
 
 
 def test_sets_that_cannot_run_the_target_skip_their_cells_with_the_reason(
