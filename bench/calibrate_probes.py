@@ -11,12 +11,12 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
 
 from sessionbench.errors import CellError
+from sessionbench.reading import StallReading
 from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.config import TargetConfig
 from sessionbench.targets.pools import POOLS
@@ -26,7 +26,7 @@ from .databases.catalogue import DATABASES
 from .matrix import expand
 from .processes import ChildProcesses
 from .runner import RunPlan, execute
-from .sampler import probe
+from .sampler import ProbeClient
 from .server import running_target
 
 STALLS_MS = (20, 50, 200)
@@ -57,34 +57,47 @@ def measure_accuracy(workdir: Path) -> list[Accuracy]:
         running_target(config, children, workdir) as target,
         httpx.Client(base_url=target.base_url, timeout=10) as client,
     ):
-        for stall_ms in STALLS_MS:
-            measured = []
-            for _ in range(REPEATS):
-                before = len(_stalls(client, target.base_url))
-                client.get("/stall", params={"ms": stall_ms})
-                time.sleep(0.1 + stall_ms / 1000)
-                new = _stalls(client, target.base_url)[before:]
-                measured.append(max((s["duration_ms"] for s in new), default=0.0))
-            results.append(Accuracy(stall_ms, measured))
+        probes = ProbeClient(target.base_url)
+        try:
+            for stall_ms in STALLS_MS:
+                measured = []
+                for _ in range(REPEATS):
+                    _read(probes)  # move the stall cursor past what came before
+                    client.get("/stall", params={"ms": stall_ms})
+                    time.sleep(0.1 + stall_ms / 1000)
+                    measured.append(max((s.duration_ms for s in _read(probes)), default=0.0))
+                results.append(Accuracy(stall_ms, measured))
+        finally:
+            probes.close()
     return results
 
 
-def _stalls(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
-    reading = probe(client, base_url)
+def _read(probes: ProbeClient) -> list[StallReading]:
+    """The stalls since the previous reading."""
+    reading = probes.read()
     if reading is None:
         raise CellError("the calibration target's probe did not answer")
-    return list(reading["stalls"])
+    return reading.stalls
+
+
+@dataclass(frozen=True)
+class OverheadCell:
+    """The cell whose throughput is measured with the probes on and off."""
+
+    strategy: str = "async-session"
+    scenario: str = "crud"
+    database: str = "sqlite"
 
 
 def measure_overhead(
-    output: Path, rounds: int, duration_s: float
+    output: Path, rounds: int, duration_s: float, subject: OverheadCell
 ) -> tuple[list[float], list[float]]:
     """requests/s with probes on and off, alternating, `rounds` of each."""
     [cell] = expand(
-        [strategies().get("async-session")],
-        [DATABASES.get("sqlite")],
+        [strategies().get(subject.strategy)],
+        [DATABASES.get(subject.database)],
         [POOLS.get("large")],
-        [load_scenarios().get("crud")],
+        [load_scenarios().get(subject.scenario)],
         duration_s=duration_s,
         users=16,
     )
@@ -97,7 +110,9 @@ def measure_overhead(
     return rps[True], rps[False]
 
 
-def run(*, output: Path, rounds: int, duration_s: float, console: Console) -> bool:
+def run(
+    *, output: Path, rounds: int, duration_s: float, subject: OverheadCell, console: Console
+) -> bool:
     """Print both benchmarks; True when both meet their targets."""
     with tempfile.TemporaryDirectory(prefix="sessionbench-") as workdir:
         accuracy = measure_accuracy(Path(workdir))
@@ -111,11 +126,12 @@ def run(*, output: Path, rounds: int, duration_s: float, console: Console) -> bo
             f"  N = {row.stall_ms:>3} ms: {readings} ms; worst error {row.worst_error:.1%} "
             f"({'ok' if good else 'over 10 %'})"
         )
-    on, off = measure_overhead(output, rounds, duration_s)
+    on, off = measure_overhead(output, rounds, duration_s, subject)
     ratio = statistics.median(on) / statistics.median(off) if on and off else 0.0
     ok &= ratio >= OVERHEAD_FLOOR
     console.print(
-        f"probe overhead: async-session req/s probes on {statistics.median(on) if on else 0:,.0f}"
+        f"probe overhead: {subject.strategy} ({subject.scenario}, {subject.database}, "
+        f"{duration_s:.0f} s) req/s probes on {statistics.median(on) if on else 0:,.0f}"
         f" / off {statistics.median(off) if off else 0:,.0f} = {ratio:.3f} "
         f"(target >= {OVERHEAD_FLOOR}; medians of {rounds} alternating runs)"
     )

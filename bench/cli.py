@@ -20,16 +20,19 @@ from sessionbench.results import CellResult, RunResult, SkippedCell, SkippedData
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
-from sessionbench.targets.registry import strategies
+from sessionbench.targets.registry import default_strategies, strategies
 
 from . import (
     calibrate_driver,
     calibrate_gate,
     calibrate_probes,
+    calibrate_verdicts,
     compare_command,
+    diagnose_command,
     listing,
     micro_command,
     report_command,
+    resultfile,
 )
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand
@@ -56,9 +59,6 @@ MIN_DURATION_S, MAX_DURATION_S = 1.0, 3600.0
 MAX_USERS = 1000
 MAX_REPEAT = 100
 DEFAULT_DURATION = "8s"
-# A plain `run` compares the core strategies and shows, beside them, the known-bad ones
-# and the diagnoses they earn.
-DEFAULT_TAGS = {"core", "broken"}
 
 
 def parse_duration(text: str) -> float:
@@ -213,11 +213,7 @@ def run(
         raise UsageError(f"--pool-timeout must be positive, got {pool_timeout}")
     registry = strategies()
     scenarios = load_scenarios(*(scenario_file or []))
-    chosen_strategies = (
-        [registry.get(n) for n in strategy]
-        if strategy
-        else [s for s in registry if DEFAULT_TAGS & set(s.tags)]
-    )
+    chosen_strategies = [registry.get(n) for n in strategy] if strategy else default_strategies()
     version_sets = parse_sets(with_requirements or [], with_set or [])
     cells = expand(
         chosen_strategies,
@@ -252,6 +248,11 @@ def run(
         result = execute(plan, events)
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
+    try:
+        for path in report_command.write_default_reports(result, plan.output_dir):
+            console.print(f"report: {path}", highlight=False)
+    except SessionbenchError as exc:  # the results are written already
+        print(f"sessionbench: reports not written: {exc}", file=sys.stderr)
     raise typer.Exit(exit_code_for(result))
 
 
@@ -267,6 +268,21 @@ def report(
     written = report_command.run(results=results, fmt=format, output=output)
     if written is not None:
         console.print(f"report: {written}", highlight=False)
+
+
+@app.command()
+def diagnose(
+    results: Annotated[Path, typer.Argument(help="a results.json written by `run`")],
+) -> None:
+    """Run the diagnosis rules again on a saved run; rewrite its findings and reports."""
+    outcome = diagnose_command.run(results=results)
+    for line in outcome.changed:
+        console.print(f"changed: {line}", highlight=False)
+    if not outcome.changed:
+        console.print("findings unchanged", highlight=False)
+    print_summary(outcome.result, console)
+    for path in [results, *outcome.reports]:
+        console.print(f"written: {path}", highlight=False)
 
 
 @app.command("compare")
@@ -314,6 +330,35 @@ def calibrate_gate_command(
     )  # fmt: skip
 
 
+@calibrate_app.command("verdicts")
+def calibrate_verdicts_command(
+    repeat: Annotated[int, typer.Option(help="runs of the default matrix")] = 10,
+    db: Annotated[str, typer.Option(help="database")] = "sqlite",
+    duration: Annotated[str, typer.Option(help="load time per cell")] = DEFAULT_DURATION,
+    results: Annotated[
+        Path | None, typer.Option(help="analyse this results.json (with repeats) instead")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="directory for the runs")] = None,
+) -> None:
+    """Verdict stability: the default run N times; the verdict sets each cell got."""
+    if results is not None:
+        calibrate_verdicts.from_file(resultfile.load_result(results), console)
+        return
+    if not 2 <= repeat <= MAX_REPEAT:
+        raise UsageError(f"--repeat must be between 2 and {MAX_REPEAT}, got {repeat}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    cells = expand(
+        default_strategies(), [DATABASES.get(db)], [POOLS.get("default")],
+        [load_scenarios().get("mixed")], duration_s=parse_duration(duration),
+    )  # fmt: skip
+    plan = RunPlan(
+        cells=cells,
+        output_dir=output or Path("sessionbench-results") / f"calibrate-verdicts-{stamp}",
+        repeat=repeat,
+    )
+    calibrate_verdicts.run(plan=plan, console=console)
+
+
 @calibrate_app.command("driver")
 def calibrate_driver_command(
     connections: Annotated[int, typer.Option(help="connections for both wrk and Locust")] = 32,
@@ -335,6 +380,9 @@ def calibrate_probes_command(
     rounds: Annotated[int, typer.Option(help="runs with probes on, and off, alternating")] = 3,
     duration: Annotated[str, typer.Option(help="load time per overhead run")] = "5s",
     output: Annotated[Path | None, typer.Option(help="directory for the overhead runs")] = None,
+    strategy: Annotated[str, typer.Option(help="strategy of the overhead runs")] = "async-session",
+    scenario: Annotated[str, typer.Option(help="scenario of the overhead runs")] = "crud",
+    db: Annotated[str, typer.Option(help="database of the overhead runs")] = "sqlite",
 ) -> None:
     """Loop-lag accuracy (stalls of 20, 50, 200 ms) and the probes' overhead."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -342,6 +390,7 @@ def calibrate_probes_command(
         output=output or Path("sessionbench-results") / f"calibrate-probes-{stamp}",
         rounds=rounds,
         duration_s=parse_duration(duration),
+        subject=calibrate_probes.OverheadCell(strategy, scenario, db),
         console=console,
     )
     raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)

@@ -32,7 +32,76 @@ def update_to_2(document: Document) -> Document:
     return document
 
 
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {2: update_to_2}
+# Fields of the probes' pool reading that v2 kept in `after_quiesce`.
+_V2_POOL_KEYS = (
+    "checked_out",
+    "sessions_alive",
+    "sessions_in_transaction",
+    "gc_cleaned_connections",
+    "connections_opened",
+    "engines_connected",
+)
+_V2_LIBRARY_MARKERS = ("/site-packages/", "/lib/python3", "<", "targets/probes/")
+
+
+def _v2_app_frame(stack: list[str]) -> int | None:
+    """v2 kept absolute paths: the app's innermost frame is the last outside a library."""
+    return next(
+        (
+            i
+            for i in range(len(stack) - 1, -1, -1)
+            if not any(m in stack[i] for m in _V2_LIBRARY_MARKERS)
+        ),
+        None,
+    )
+
+
+def _v2_diagnostics(old: Document) -> Document:
+    stacks: list[list[str]] = []
+    stalls = []
+    for stall in old.get("stalls", []):
+        stack = stall.get("stack") or []
+        stalls.append(
+            {
+                "at_s": stall["at_s"],
+                "duration_ms": stall["duration_ms"],
+                "cause": stall["cause"],
+                "stack": len(stacks) if stack else None,
+                "app_frame": _v2_app_frame(stack) if stack else None,
+            }
+        )
+        if stack:
+            stacks.append(stack)
+    after = old.get("after_quiesce", {})
+    lag = {
+        "max_ms": old.get("loop_lag_max_ms", 0.0),
+        "p99_ms": old.get("loop_lag_p99_ms", 0.0),
+        "total_ms": old.get("loop_lag_total_ms", 0.0),
+        "histogram": old.get("loop_lag_histogram_ms", {}),
+    }
+    return {
+        "samples": old.get("samples", []),
+        "final": {
+            "final": True,
+            "loop": {"lag": lag},
+            "pool": {key: after[key] for key in _V2_POOL_KEYS if key in after},
+        },
+        "stalls": stalls,
+        "stacks": stacks,
+    }
+
+
+def update_to_3(document: Document) -> Document:
+    """Version 3 kept the probes' final reading whole (typed), stalls with their stacks
+    stored once, findings with the figure that decided them, and the load accounted over
+    its configured window; v2's diagnostics carried a few figures of the final reading."""
+    for cell in document.get("cells", []):
+        if cell.get("diagnostics") is not None:
+            cell["diagnostics"] = _v2_diagnostics(cell["diagnostics"])
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {2: update_to_2, 3: update_to_3}
 
 
 def upgrade(document: Document) -> Document:
@@ -45,7 +114,12 @@ def upgrade(document: Document) -> Document:
             f"({SCHEMA_VERSION}); upgrade sessionbench"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        document = MIGRATIONS[target](document)
+        try:
+            document = MIGRATIONS[target](document)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise ValueError(
+                f"its content does not match schema version {target - 1} ({exc!r})"
+            ) from None
         document["schema_version"] = target
     return document
 

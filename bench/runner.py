@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby, product
 from pathlib import Path
-from typing import Any
 
-import httpx
 from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,13 +23,11 @@ from sessionbench.results import (
     CellResult,
     DatabaseChecks,
     Diagnostics,
-    Finding,
     LoadResult,
     RunResult,
-    Sample,
+    ServerAfter,
     SkippedCell,
     SkippedDatabase,
-    Stall,
 )
 from sessionbench.targets.config import TargetConfig
 
@@ -39,21 +35,24 @@ from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
 from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
-from .diagnosis import CellEvidence, diagnose
+from .diagnosis import diagnose
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive
 from .matrix import Cell
 from .processes import ChildProcesses
-from .sampler import Sampler, ServerView, probe
+from .sampler import ProbeClient, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
 from .venvs import PreparedSet, own_environment
 
-# Time between the end of load and the final readings: lets in-flight requests finish
-# and pools settle, so that what is still held afterwards is really held.
-QUIESCE_S = 1.0
+# After load: requests in flight get up to QUIESCE_MAX_S to finish (a blocked loop can
+# take that long to drain), then pools get SETTLE_S to settle, so that what is still
+# held afterwards is really held.
+QUIESCE_MAX_S = 10.0
+QUIESCE_POLL_S = 0.1
+SETTLE_S = 1.0
 
 
 @dataclass
@@ -96,38 +95,29 @@ def _cell_config(cell: Cell, url: str, packages: dict[str, str]) -> CellConfig:
     )
 
 
-def _diagnostics(samples: list[Sample], final: dict[str, Any]) -> Diagnostics:
-    loop, pool = final["loop"], final["pool"]
-    return Diagnostics(
-        samples=samples,
-        loop_lag_max_ms=loop["lag_max_ms"],
-        loop_lag_p99_ms=loop["lag_p99_ms"],
-        loop_lag_total_ms=loop["lag_total_ms"],
-        loop_lag_histogram_ms={int(k): v for k, v in loop["histogram"].items()},
-        stalls=[Stall(**stall) for stall in final["stalls"]],
-        after_quiesce={
-            key: pool[key]
-            for key in (
-                "checked_out",
-                "sessions_alive",
-                "sessions_in_transaction",
-                "gc_cleaned_connections",
-                "connections_opened",
-                "engines_connected",
-            )
-        },
-    )
+def _quiesce(probes: ProbeClient) -> float:
+    """Wait for the requests still in flight to finish (up to a limit), then let pools
+    settle; what still runs after that is recorded by the final reading as in flight."""
+    started = time.monotonic()
+    while time.monotonic() - started < QUIESCE_MAX_S:
+        reading = probes.read()
+        if reading is not None and reading.requests.in_flight == 0:
+            break
+        time.sleep(QUIESCE_POLL_S)
+    time.sleep(SETTLE_S)
+    return time.monotonic() - started
 
 
 def _measure(
     cell: Cell, url: URL, running: RunningTarget, children: ChildProcesses, celldir: Path
-) -> tuple[LoadResult, DatabaseChecks, Diagnostics | None, list[Finding]]:
+) -> tuple[LoadResult, DatabaseChecks, Diagnostics | None]:
     """Load with sampling, quiesce, then read the probes and the database."""
     server_view = ServerView(url, _application_name(cell))
+    probes = ProbeClient(running.base_url)
     ack_file = celldir / "acknowledged.json"
     try:
         with (
-            Sampler(running.base_url, server_view) as sampler,
+            Sampler(probes, server_view) as sampler,
             ReadYourWrite(running.base_url) as read_your_write,
         ):
             load = drive(
@@ -135,12 +125,12 @@ def _measure(
                 extra_env={"SESSIONBENCH_ACK_FILE": str(ack_file)},
             )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
-        time.sleep(QUIESCE_S)
-        with httpx.Client(timeout=30) as client:
-            final = probe(client, running.base_url, final=True)
+        quiesce_s = _quiesce(probes)
+        final = probes.read(final=True)
         server_after = server_view.read()
     finally:
         server_view.close()
+        probes.close()
     ids = acknowledged_ids(ack_file)
     checks = check_database(url).model_copy(
         update={
@@ -151,16 +141,23 @@ def _measure(
         }
     )
     if final is None:  # probes off, or the target did not answer after quiesce
-        return load, checks, None, []
-    diagnostics = _diagnostics(sampler.samples, final)
-    evidence = CellEvidence(
-        pool=cell.pool, load=load, diagnostics=diagnostics, final=final, checks=checks,
+        return load, checks, None
+    final.stalls = []  # kept once, in the stall log
+    diagnostics = Diagnostics(
+        samples=sampler.samples,
+        final=final,
+        stalls=probes.stall_log.stalls,
+        stacks=probes.stall_log.stacks,
+        stalls_missed=probes.stall_log.missed,
+        quiesce_s=round(quiesce_s, 3),
         server_after=(
-            {"server_connections": server_after[0], "idle_in_transaction": server_after[1]}
-            if server_after else {}
+            ServerAfter(server_connections=server_after[0], idle_in_transaction=server_after[1])
+            if server_after
+            else None
         ),
-    )  # fmt: skip
-    return load, checks, diagnostics, diagnose(evidence)
+        idle_in_transaction_max_age_s=sampler.idle_in_transaction_max_age_s,
+    )
+    return load, checks, diagnostics
 
 
 def _application_name(cell: Cell) -> str:
@@ -195,9 +192,7 @@ def run_cell(
                 probes=cell.probes,
             )
             with running_target(target, children, celldir, environment.python) as running:
-                load, checks, diagnostics, findings = _measure(
-                    cell, url, running, children, celldir
-                )
+                load, checks, diagnostics = _measure(cell, url, running, children, celldir)
     except (CellError, InfrastructureError, SQLAlchemyError) as exc:
         # A database that went away mid-cell is this cell's error; the run goes on.
         error = (
@@ -207,11 +202,12 @@ def run_cell(
             config=config, status="error", error=error, started_at=started,
             wall_s=time.monotonic() - clock, expected_findings=expected,
         )  # fmt: skip
-    return CellResult(
+    result = CellResult(
         config=config, status="ok", load=load, checks=checks, diagnostics=diagnostics,
-        findings=findings, expected_findings=expected, started_at=started,
-        wall_s=time.monotonic() - clock,
+        expected_findings=expected, started_at=started, wall_s=time.monotonic() - clock,
     )  # fmt: skip
+    result.findings = diagnose(result)
+    return result
 
 
 def _run_in_environment(

@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import psycopg
+from pydantic import ValidationError
 from sqlalchemy import URL
 
-from sessionbench.results import Sample
+from sessionbench.reading import ProbeReading
+from sessionbench.results import Sample, Stall
 from sessionbench.targets.probes import PROBE_PATH
 
 SAMPLE_PERIOD_S = 0.5
@@ -61,32 +63,85 @@ class ServerView:
             self._conn = None
 
 
-def probe(client: httpx.Client, base_url: str, final: bool = False) -> dict[str, Any] | None:
-    try:
-        response = client.get(f"{base_url}{PROBE_PATH}", params={"final": final})
-    except httpx.HTTPError:
-        return None
-    return dict(response.json()) if response.status_code == 200 else None
+class StallLog:
+    """Every stall the probe reported, fetched incrementally; identical stacks kept once."""
+
+    def __init__(self) -> None:
+        self.stalls: list[Stall] = []
+        self.stacks: list[list[str]] = []
+        self.missed = 0  # details the probe's buffer dropped before they were fetched
+        self.next_seq = 0
+        self._stack_ids: dict[tuple[str, ...], int] = {}
+
+    def add(self, reading: ProbeReading) -> None:
+        for stall in reading.stalls:
+            if stall.seq < self.next_seq:
+                continue
+            self.missed += stall.seq - self.next_seq
+            self.stalls.append(
+                Stall(
+                    at_s=stall.at_s,
+                    duration_ms=stall.duration_ms,
+                    cause=stall.cause,
+                    stack=self._stack_id(stall.stack) if stall.stack else None,
+                    app_frame=stall.app_frame,
+                )
+            )
+            self.next_seq = stall.seq + 1
+        self.missed += max(0, reading.next_stall - self.next_seq)
+        self.next_seq = max(self.next_seq, reading.next_stall)
+
+    def _stack_id(self, stack: list[str]) -> int:
+        key = tuple(stack)
+        if key not in self._stack_ids:
+            self._stack_ids[key] = len(self.stacks)
+            self.stacks.append(stack)
+        return self._stack_ids[key]
 
 
-def to_sample(t_s: float, reading: dict[str, Any], server: tuple[int, int, float] | None) -> Sample:
-    pool, threads = reading["pool"], reading["threadpool"]
+class ProbeClient:
+    """Reads a target's probes; each reading brings the stalls since the previous one."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.stall_log = StallLog()
+        self._client = httpx.Client(timeout=PROBE_TIMEOUT_S)
+
+    def read(self, final: bool = False) -> ProbeReading | None:
+        """None when the target did not answer (a blocked loop answers late or not at all)."""
+        params = {"final": final, "since": self.stall_log.next_seq}
+        try:
+            response = self._client.get(f"{self.base_url}{PROBE_PATH}", params=params)
+            if response.status_code != 200:
+                return None
+            reading = ProbeReading.model_validate_json(response.content)
+        except (httpx.HTTPError, ValidationError):
+            return None
+        self.stall_log.add(reading)
+        return reading
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def to_sample(t_s: float, reading: ProbeReading, server: tuple[int, int, float] | None) -> Sample:
+    pool, threads = reading.pool, reading.threadpool
     return Sample(
         t_s=round(t_s, 3),
-        loop_lag_max_ms=reading["loop"]["lag_window_max_ms"],
-        pool_checked_out=pool["checked_out"],
-        pool_overflow=max(0, pool["overflow"]),
-        connections_opened=pool["connections_opened"],
-        sessions_open=pool["sessions_alive"],
-        threadpool_borrowed=threads["borrowed"],
+        loop_lag_max_ms=reading.loop.lag.window_max_ms,
+        pool_checked_out=pool.checked_out,
+        pool_overflow=pool.overflow,
+        connections_opened=pool.connections_opened,
+        sessions_open=pool.sessions_alive,
+        threadpool_borrowed=threads.borrowed,
         server_connections=server[0] if server else None,
         idle_in_transaction=server[1] if server else None,
     )
 
 
 class Sampler:
-    def __init__(self, base_url: str, server: ServerView) -> None:
-        self.base_url = base_url
+    def __init__(self, probes: ProbeClient, server: ServerView) -> None:
+        self.probes = probes
         self.server = server
         self.samples: list[Sample] = []
         self.idle_in_transaction_max_age_s = 0.0
@@ -104,15 +159,12 @@ class Sampler:
         self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
-            while not self._stop.wait(SAMPLE_PERIOD_S):
-                reading = probe(client, self.base_url)
-                server = self.server.read()
-                if server:
-                    self.idle_in_transaction_max_age_s = max(
-                        self.idle_in_transaction_max_age_s, server[2]
-                    )
-                if reading is not None:
-                    self.samples.append(
-                        to_sample(time.monotonic() - self._started, reading, server)
-                    )
+        while not self._stop.wait(SAMPLE_PERIOD_S):
+            reading = self.probes.read()
+            server = self.server.read()
+            if server:
+                self.idle_in_transaction_max_age_s = max(
+                    self.idle_in_transaction_max_age_s, server[2]
+                )
+            if reading is not None:
+                self.samples.append(to_sample(time.monotonic() - self._started, reading, server))

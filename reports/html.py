@@ -33,16 +33,16 @@ def _script(source: str) -> Markup:
     return Markup(source.replace("</script", "<\\/script"))
 
 
-def _stalls(summaries: list[CellSummary]) -> list[tuple[str, Stall]]:
-    """The longest stalls first, from each cell's first repeat: the ones worth reading."""
+def _stalls(summaries: list[CellSummary]) -> list[tuple[str, Stall, list[str]]]:
+    """The longest stalls first, from each cell's first repeat, with their stacks."""
     found = [
-        (s.id, stall)
+        (s.id, stall, cell.diagnostics.stack_of(stall))
         for s in summaries
         for cell in s.repeats[:1]
         if cell.diagnostics is not None
         for stall in cell.diagnostics.stalls
     ]
-    return sorted(found, key=lambda pair: -pair[1].duration_ms)[:20]
+    return sorted(found, key=lambda row: -row[1].duration_ms)[:20]
 
 
 def render(result: RunResult) -> str:

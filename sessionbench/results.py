@@ -4,6 +4,12 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
   1 - first version: environment fingerprint, cells with load results and histograms.
   2 - cells carry `repeat` (repetitions of one cell share `config.id`) and
       `config.added_delay_ms`; the run carries `micro` (pytest-benchmark summaries).
+  3 - `diagnostics.final` is the probes' whole final reading (`reading.ProbeReading`),
+      stalls point into `diagnostics.stacks` and name the app's frame, and
+      `diagnostics` keeps the quiesce, the server's view and missed stalls, so a saved
+      cell can be diagnosed again; findings carry `decided` (figure, threshold,
+      borderline); the load counts unfinished requests, censored percentiles and its
+      latency model over the configured window.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -15,7 +21,9 @@ from pydantic import BaseModel, Field
 
 from sessionbench.targets.config import PoolSettings
 
-SCHEMA_VERSION = 2
+from .reading import ProbeReading, StallCause
+
+SCHEMA_VERSION = 3
 
 
 class Environment(BaseModel):
@@ -114,6 +122,20 @@ class DatabaseChecks(BaseModel):
     read_your_write_misses: int = 0  # GETs that did not find the row just written
 
 
+class Decision(BaseModel):
+    """The figure that decided a finding, against its threshold."""
+
+    figure: str  # an evidence key
+    value: float
+    threshold: float
+    borderline: bool = False  # so close to the threshold that a repeat may not agree
+
+    @property
+    def margin(self) -> float:
+        """How far past its threshold, as a fraction of it (0.5: 50 % beyond)."""
+        return self.value / self.threshold - 1 if self.threshold else float("inf")
+
+
 class Finding(BaseModel):
     """One diagnosis of a cell, with the figures that prove it."""
 
@@ -123,6 +145,7 @@ class Finding(BaseModel):
     evidence: dict[str, float | int | str]
     explanation: str  # what is going on, in plain words
     hint: str  # how to fix it
+    decided: Decision | None = None
 
 
 class Sample(BaseModel):
@@ -142,20 +165,47 @@ class Sample(BaseModel):
 class Stall(BaseModel):
     """A time the event loop did not run, and what it was doing."""
 
-    at_s: float
+    at_s: float  # since the target's probes started
     duration_ms: float
-    cause: Literal["code", "gc", "other"]  # other: no Python code on the loop (GIL, CPU)
-    stack: list[str]  # innermost frame last; empty for GC
+    cause: StallCause
+    stack: int | None = None  # index into `Diagnostics.stacks`; None for GC and "other"
+    app_frame: int | None = None  # index in that stack of the app's innermost frame
+
+
+class ServerAfter(BaseModel):
+    """The database server's view of the target's connections after quiesce (Postgres)."""
+
+    server_connections: int
+    idle_in_transaction: int
 
 
 class Diagnostics(BaseModel):
+    """Everything the rules read, kept raw so a saved cell can be diagnosed again."""
+
     samples: list[Sample] = Field(default_factory=list)
-    loop_lag_max_ms: float = 0.0
-    loop_lag_p99_ms: float = 0.0
-    loop_lag_total_ms: float = 0.0  # summed lateness: robust when the timer fires rarely
-    loop_lag_histogram_ms: dict[int, int] = Field(default_factory=dict)
-    stalls: list[Stall] = Field(default_factory=list)
-    after_quiesce: dict[str, float | int] = Field(default_factory=dict)
+    # The probes' reading after quiesce and a full GC (its stall details are in `stalls`).
+    final: ProbeReading | None = None
+    stalls: list[Stall] = Field(default_factory=list)  # every stall the harness fetched
+    stacks: list[list[str]] = Field(default_factory=list)  # distinct stacks of the stalls
+    stalls_missed: int = 0  # stall details the probe's buffer dropped before a poll
+    quiesce_s: float = 0.0  # waited after load for requests in flight to finish
+    server_after: ServerAfter | None = None
+    idle_in_transaction_max_age_s: float = 0.0  # oldest seen during the run (Postgres)
+
+    def stack_of(self, stall: Stall) -> list[str]:
+        return self.stacks[stall.stack] if stall.stack is not None else []
+
+    @property
+    def loop_lag_max_ms(self) -> float:
+        return self.final.loop.lag.max_ms if self.final else 0.0
+
+    @property
+    def loop_lag_p99_ms(self) -> float:
+        return self.final.loop.lag.p99_ms if self.final else 0.0
+
+    @property
+    def loop_lag_total_ms(self) -> float:
+        return self.final.loop.lag.total_ms if self.final else 0.0
 
 
 class CellResult(BaseModel):

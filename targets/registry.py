@@ -23,6 +23,7 @@ BUILTIN_MODULES = (
     "async_scoped",
     "engine_per_request",
     "manual_close",
+    "background_commit",
     "calibration",
     "seeds.seed_000",
     "seeds.seed_001",
@@ -68,3 +69,12 @@ def strategies() -> Registry[Strategy]:
         for module in BUILTIN_MODULES:
             importlib.import_module(f"{__package__}.{module}")
     return _STRATEGIES
+
+
+# A plain `run` compares the core strategies and shows, beside them, the known-bad ones
+# and the diagnoses they earn.
+DEFAULT_TAGS = frozenset({"core", "broken"})
+
+
+def default_strategies() -> list[Strategy]:
+    return [s for s in strategies() if DEFAULT_TAGS & set(s.tags)]

@@ -99,6 +99,10 @@ BAD_INPUTS = [
         2,
         "NEW has no cells under version set 'fastapi<1'; it has: installed",
     ),
+    (["diagnose", "{dir}/missing.json"], 2, "cannot read"),
+    (["diagnose", "{dir}/corrupt.json"], 2, "not valid JSON"),
+    (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
+    (["calibrate", "probes", "--strategy", "nope"], 2, "unknown strategy 'nope'"),
 ]
 
 

@@ -1,5 +1,6 @@
 """Verdicts: from a cell's measurements to findings, each with the figures behind it."""
 
-from .rules import CellEvidence, diagnose
+from .evidence import CellEvidence
+from .rules import diagnose, findings_from
 
-__all__ = ["CellEvidence", "diagnose"]
+__all__ = ["CellEvidence", "diagnose", "findings_from"]

@@ -1,136 +1,120 @@
 """One rule per finding kind.  Each reads the cell's evidence and returns a finding with
 the figures that prove it, or None.  Thresholds live in `thresholds.py`."""
 
-import sysconfig
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from sessionbench.results import DatabaseChecks, Diagnostics, Finding, LoadResult
-from sessionbench.targets.config import PoolSettings
+from sessionbench.results import CellResult, Decision, Finding
 
 from ..loadgen import percentile
 from . import thresholds as t
+from .evidence import CellEvidence
 
 
-@dataclass
-class CellEvidence:
-    pool: PoolSettings
-    load: LoadResult
-    diagnostics: Diagnostics
-    final: dict[str, Any]  # the probe's reading after quiesce and a full GC
-    checks: DatabaseChecks
-    server_after: dict[str, float] = field(default_factory=dict)  # Postgres only
-
-    @property
-    def pool_reading(self) -> dict[str, Any]:
-        return dict(self.final["pool"])
-
-
-_LIBRARY_DIRS = tuple(
-    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-)
-
-
-def _is_app_frame(frame: str) -> bool:
-    """Code of the app under test: not the standard library or an installed library
-    (sessionbench's own targets count as app code wherever they are installed)."""
-    if "targets/probes/" in frame:  # the probes' own wrappers measure, they do not block
-        return False
-    if "sessionbench/targets/" in frame:
-        return True
-    # "<frozen importlib...>", "<sqlalchemy generated ...>": library code without a file.
-    return not frame.startswith(("<", *_LIBRARY_DIRS))
-
-
-def _frame(stack: list[str]) -> str:
-    """The innermost frame of the app's own code."""
-    own = [f for f in stack if _is_app_frame(f)]
-    return (own or stack or ["(stack not captured)"])[-1]
+def decided(figure: str, value: float, threshold: float) -> Decision:
+    """The deciding figure, borderline when a repeat could land on the other side."""
+    margin = value / threshold - 1 if threshold else float("inf")
+    return Decision(
+        figure=figure,
+        value=round(value, 4),
+        threshold=threshold,
+        borderline=margin < t.BORDERLINE_MARGIN,
+    )
 
 
 def event_loop_blocking(e: CellEvidence) -> Finding | None:
-    # Only stalls with the app's own code on the stack: a stall inside the framework
+    # Only time with the app's own code on the stack: a stall inside the framework
     # alone (formatting an error's traceback, say) is a consequence, not the cause.
-    stalls = [
-        s
-        for s in e.diagnostics.stalls
-        if s.cause == "code"
-        and s.duration_ms >= t.BLOCKING_STALL_MS
-        and any(_is_app_frame(f) for f in s.stack)
+    window_ms = max(e.window_s, 1e-3) * 1000
+    stalls = [s for s in e.stalls if s.app_frame is not None]
+    long = [s for s in stalls if s.duration_ms >= t.BLOCKING_STALL_MS]
+    stalled_ms = sum(s.duration_ms for s in long)
+    held = e.final.loop.held
+    waiting_share = held.app_waiting_ms / window_ms
+    worst = max(stalls, key=lambda s: s.duration_ms, default=None)
+    # Each criterion, as (figure, value, threshold); the first one past it decides.
+    criteria = [
+        ("app_waiting_share", waiting_share, t.BLOCKING_WAITING_SHARE),
+        ("stall_max_ms", worst.duration_ms if worst else 0.0, t.BLOCKING_SINGLE_STALL_MS),
+        ("stalled_share", stalled_ms / window_ms, t.BLOCKING_STALLED_SHARE),
     ]
-    stalled_ms = sum(s.duration_ms for s in stalls)
-    duration_s = max(e.load.duration_s, 1e-3)
-    recurring = len(stalls) / duration_s >= t.BLOCKING_STALLS_PER_S
-    long = stalled_ms / 1000 / duration_s >= t.BLOCKING_STALLED_SHARE
-    # Recurring stalls need several to be a pattern; one stall that takes a large share
-    # of the run (a lock wait on the loop, say) is blocking on its own.
-    if not (long or (recurring and len(stalls) >= t.BLOCKING_MIN_STALLS)):
+    if len(long) >= t.BLOCKING_MIN_STALLS:
+        criteria.append(("stalls_per_s", len(long) / e.window_s, t.BLOCKING_STALLS_PER_S))
+    passed = [c for c in criteria if c[1] >= c[2]]
+    if not passed:
         return None
-    worst = max(stalls, key=lambda s: s.duration_ms)
-    health = next((r for r in e.load.routes if r.name == "/health"), None)
+    figure, value, threshold = max(passed, key=lambda c: c[1] / c[2])
+    where = (
+        max(held.app_waiting_frames.items(), key=lambda kv: kv[1])[0]
+        if figure == "app_waiting_share" and held.app_waiting_frames
+        else e.app_location(worst)
+        if worst
+        else "(stack not captured)"
+    )
     evidence: dict[str, float | int | str] = {
-        "stalls": len(stalls),
-        "stall_max_ms": round(worst.duration_ms, 1),
+        "app_waiting_share": round(waiting_share, 3),
+        "app_running_share": round(held.app_running_ms / window_ms, 3),
+        "stalls": len(long),
+        "stall_max_ms": round(worst.duration_ms, 1) if worst else 0.0,
         "stalled_ms_total": round(stalled_ms, 1),
-        "blocking_code": _frame(worst.stack),
+        "blocking_code": where,
     }
-    if health is not None:
-        evidence["health_p99_ms"] = health.p99_ms
+    if e.health_p99_ms is not None:
+        evidence["health_p99_ms"] = e.health_p99_ms
     return Finding(
         kind="event-loop-blocking",
         severity="error",
-        summary=f"event loop blocked {len(stalls)} times, up to {worst.duration_ms:.0f} ms, "
-        f"in {evidence['blocking_code']}",
+        summary=f"event loop held by the app's code: waiting in it {waiting_share:.0%} of the "
+        f"run, {len(long)} stalls up to {evidence['stall_max_ms']:.0f} ms, in {where}",
         evidence=evidence,
         explanation="Code ran on the event loop thread without yielding (a sync database call "
         "inside an async def route, typically): while it runs, no other request on this "
         "worker makes progress, including /health.",
         hint="Use AsyncSession with an async driver in async def routes, or declare the route "
         "with plain def so FastAPI runs it in its threadpool.",
+        decided=decided(figure, value, threshold),
     )
 
 
 def gc_pauses(e: CellEvidence) -> Finding | None:
-    stalls = [
-        s for s in e.diagnostics.stalls if s.cause == "gc" and s.duration_ms >= t.GC_NOTE_STALL_MS
-    ]
+    stalls = [s for s in e.stalls if s.cause == "gc" and s.duration_ms >= t.GC_NOTE_STALL_MS]
     if not stalls:
         return None
+    worst = max(s.duration_ms for s in stalls)
     return Finding(
         kind="gc-pauses",
         severity="info",
-        summary=f"{len(stalls)} loop stalls from garbage collection, up to "
-        f"{max(s.duration_ms for s in stalls):.0f} ms (not the strategy's doing)",
-        evidence={
-            "stalls": len(stalls),
-            "stall_max_ms": round(max(s.duration_ms for s in stalls), 1),
-        },
+        summary=f"{len(stalls)} loop stalls from garbage collection, up to {worst:.0f} ms "
+        "(not the strategy's doing)",
+        evidence={"stalls": len(stalls), "stall_max_ms": round(worst, 1)},
         explanation="Full garbage-collection passes stop every thread; in a busy app they show "
         "up as event-loop stalls unrelated to the session strategy.",
         hint="Call gc.freeze() after start-up so long-lived objects leave the collector's "
         "young generations.",
+        decided=decided("stall_max_ms", worst, t.GC_NOTE_STALL_MS),
     )
 
 
 def pool_exhaustion(e: CellEvidence) -> Finding | None:
-    pool = e.pool_reading
-    waits = {int(k): v for k, v in pool["checkout_wait_ms"].items()}
-    wait_p99 = percentile(waits, 0.99)
-    capacity = e.pool.capacity
-    at_capacity = capacity is not None and pool["checked_out_max"] >= capacity
-    timeouts = int(pool["pool_timeouts"])
-    if timeouts < t.POOL_TIMEOUTS_MIN and not (at_capacity and wait_p99 >= t.POOL_WAIT_P99_MS):
+    pool = e.pool
+    wait_p99 = percentile(pool.checkout_wait_ms, 0.99)
+    capacity = e.capacity
+    at_capacity = capacity is not None and pool.checked_out_max >= capacity
+    timeouts = pool.pool_timeouts
+    if timeouts >= t.POOL_TIMEOUTS_MIN:
+        decision = decided("pool_timeouts", timeouts, t.POOL_TIMEOUTS_MIN)
+    elif at_capacity and wait_p99 >= t.POOL_WAIT_P99_MS:
+        decision = decided("checkout_wait_p99_ms", wait_p99, t.POOL_WAIT_P99_MS)
+    else:
         return None
     return Finding(
         kind="pool-exhaustion",
         severity="error" if timeouts else "warning",
         summary=f"pool ran out: {timeouts} checkout timeouts, checkout wait p99 {wait_p99:.0f} ms, "
-        f"{pool['checked_out_max']} of {capacity} connections in use",
+        f"{pool.checked_out_max} of {capacity} connections in use",
         evidence={
             "pool_timeouts": timeouts,
             "checkout_wait_p99_ms": wait_p99,
-            "checked_out_max": pool["checked_out_max"],
+            "checked_out_max": pool.checked_out_max,
             "capacity": capacity if capacity is not None else "unbounded",
         },
         explanation="More requests wanted a connection at once than the pool can hand out "
@@ -139,23 +123,24 @@ def pool_exhaustion(e: CellEvidence) -> Finding | None:
         hint="Size the pool for the concurrency you accept, bound concurrency in front of the "
         "database (a semaphore or fewer workers), or shorten the time each request holds a "
         "connection.",
+        decided=decision,
     )
 
 
 def threadpool_starvation(e: CellEvidence) -> Finding | None:
-    threads = e.final["threadpool"]
-    capacity = e.pool.capacity
-    waiting_for_pool = capacity is not None and threads["borrowed_max"] > capacity
-    if threads["saturated_share"] < t.THREADPOOL_SATURATED_SHARE or not waiting_for_pool:
+    threads = e.final.threadpool
+    capacity = e.capacity
+    waiting_for_pool = capacity is not None and threads.borrowed_max > capacity
+    if threads.saturated_share < t.THREADPOOL_SATURATED_SHARE or not waiting_for_pool:
         return None
     return Finding(
         kind="threadpool-starvation",
         severity="warning",
-        summary=f"all {threads['total']} threadpool tokens borrowed for "
-        f"{threads['saturated_share']:.0%} of the run, with only {capacity} pool connections",
+        summary=f"all {threads.total} threadpool tokens borrowed for "
+        f"{threads.saturated_share:.0%} of the run, with only {capacity} pool connections",
         evidence={
-            "threadpool_tokens": threads["total"],
-            "saturated_share": round(threads["saturated_share"], 3),
+            "threadpool_tokens": threads.total,
+            "saturated_share": round(threads.saturated_share, 3),
             "pool_capacity": capacity if capacity is not None else "unbounded",
         },
         explanation="Sync routes run in a limited threadpool; threads beyond the pool's "
@@ -163,65 +148,77 @@ def threadpool_starvation(e: CellEvidence) -> Finding | None:
         "and dependency queues behind them.",
         hint="Keep the threadpool limit and the pool capacity in step (anyio's default limiter "
         "has 40 tokens), or move to AsyncSession.",
+        decided=decided("saturated_share", threads.saturated_share, t.THREADPOOL_SATURATED_SHARE),
     )
 
 
 def connection_churn(e: CellEvidence) -> Finding | None:
-    pool = e.pool_reading
-    settled = e.pool.capacity or 1
-    extra = max(0, pool["connections_opened"] - settled)
-    rate = extra / e.load.duration_s if e.load.duration_s else 0.0
-    per_request = extra / max(e.load.requests, 1)
+    pool = e.pool
+    settled = e.capacity or 1
+    extra = max(0, pool.connections_opened - settled)
+    rate = extra / e.window_s if e.window_s else 0.0
+    per_request = extra / max(e.requests, 1)
     if rate < t.CHURN_CONNECTS_PER_S or per_request < t.CHURN_CONNECTS_PER_REQUEST:
         return None
+    # Both must hold: the one closer to its threshold decides.
+    decision = min(
+        decided("connects_per_s", rate, t.CHURN_CONNECTS_PER_S),
+        decided("connects_per_request", per_request, t.CHURN_CONNECTS_PER_REQUEST),
+        key=lambda d: d.margin,
+    )
     return Finding(
         kind="connection-churn",
         severity="warning",
-        summary=f"{pool['connections_opened']} connections opened ({rate:.0f}/s beyond filling "
+        summary=f"{pool.connections_opened} connections opened ({rate:.0f}/s beyond filling "
         "the pool)",
         evidence={
-            "connections_opened": pool["connections_opened"],
+            "connections_opened": pool.connections_opened,
             "connects_per_s": round(rate, 1),
             "connects_per_request": round(per_request, 3),
-            "pool_size": e.pool.pool_size,
-            "max_overflow": e.pool.max_overflow,
+            "pool_size": e.pool_settings.pool_size if e.pool_settings else "unknown",
+            "max_overflow": e.pool_settings.max_overflow if e.pool_settings else "unknown",
         },
         explanation="Connections are opened and closed again instead of being reused: overflow "
         "connections beyond pool_size close on check-in, and NullPool opens one per "
         "checkout.  Each costs a server session start (milliseconds on Postgres).",
         hint="Raise pool_size towards the usual concurrency and keep max_overflow small, or use "
         "a server-side pooler if you need NullPool.",
+        decided=decision,
     )
 
 
 def engine_per_request(e: CellEvidence) -> Finding | None:
-    engines = int(e.pool_reading["engines_connected"])
-    if engines < t.ENGINES_MIN:
+    engines = e.pool.engines_connected
+    built = max(0, engines - t.ENGINES_AT_STARTUP)
+    per_request = built / max(e.requests, 1)
+    if built < 1 or per_request < t.ENGINES_PER_REQUEST:
         return None
     evidence: dict[str, float | int | str] = {
         "engines_connected": engines,
-        "connections_opened": e.pool_reading["connections_opened"],
-        "requests": e.load.requests,
+        "engines_per_request": round(per_request, 3),
+        "connections_opened": e.pool.connections_opened,
+        "requests": e.requests,
     }
-    if "server_connections" in e.server_after:
-        evidence["server_connections_after"] = e.server_after["server_connections"]
+    if e.server_after is not None:
+        evidence["server_connections_after"] = e.server_after.server_connections
     return Finding(
         kind="engine-per-request",
         severity="error",
-        summary=f"{engines} engines (each with its own pool) created during "
-        f"{e.load.requests} requests",
+        summary=f"{engines} engines (each with its own pool) created during {e.requests} requests",
         evidence=evidence,
         explanation="An engine is built inside the request path, so every request gets a new "
         "pool and a new connection; abandoned pools keep their connections open until "
         "garbage collection, and the server's connection count grows with traffic.",
         hint="Create the engine and sessionmaker once at start-up (module level or lifespan) "
         "and only open sessions per request.",
+        decided=decided("engines_per_request", per_request, t.ENGINES_PER_REQUEST),
     )
 
 
 def connection_leak(e: CellEvidence) -> Finding | None:
-    pool = e.pool_reading
-    still_out, reclaimed = int(pool["checked_out"]), int(pool["gc_cleaned_connections"])
+    # A request still running after quiesce holds its connection legitimately.
+    still_out = max(0, e.pool.checked_out - e.in_flight)
+    reclaimed = e.pool.gc_cleaned_connections
     if still_out + reclaimed < t.LEAKED_CONNECTIONS_MIN:
         return None
     return Finding(
@@ -229,28 +226,34 @@ def connection_leak(e: CellEvidence) -> Finding | None:
         severity="error",
         summary=f"{reclaimed} connections reclaimed by the garbage collector, {still_out} "
         "still checked out after load stopped",
-        evidence={"gc_reclaimed_connections": reclaimed, "checked_out_after_quiesce": still_out},
+        evidence={
+            "gc_reclaimed_connections": reclaimed,
+            "checked_out_after_quiesce": still_out,
+            "requests_in_flight_after_quiesce": e.in_flight,
+        },
         explanation="Sessions were not closed on some path (typically the error path without "
         "try/finally): they were garbage-collected still holding their transaction, so "
         "their connections went back to the pool (or were dropped) only when the collector "
         "got to them, holding locks and pool slots until then.",
         hint="Open sessions with a context manager (`with SessionLocal() as db:`) or a yield "
         "dependency with try/finally, so close() runs when the route raises.",
+        decided=decided("leaked_connections", still_out + reclaimed, t.LEAKED_CONNECTIONS_MIN),
     )
 
 
 def session_leak(e: CellEvidence) -> Finding | None:
-    pool = e.pool_reading
-    alive = int(pool["sessions_alive"])
-    registry = pool.get("scoped_registry")
-    held = max(alive, int(registry or 0))
+    pool = e.pool
+    registry = pool.scoped_registry
+    held = max(0, max(pool.sessions_alive, registry or 0) - e.in_flight)
     # Sessions a registry created but that never got a connection never began.
-    opened = max(int(pool["sessions_begun"]), held, 1)
-    if held < t.LEAKED_SESSIONS_MIN or held / opened < t.LEAKED_SESSIONS_SHARE:
+    opened = max(pool.sessions_begun, held, 1)
+    share = held / opened
+    if held < t.LEAKED_SESSIONS_MIN or share < t.LEAKED_SESSIONS_SHARE:
         return None
     evidence: dict[str, float | int | str] = {
-        "sessions_alive_after_quiesce": alive,
+        "sessions_alive_after_quiesce": pool.sessions_alive,
         "sessions_opened": opened,
+        "requests_in_flight_after_quiesce": e.in_flight,
     }
     if registry is not None:
         evidence["scoped_registry_size"] = registry
@@ -264,40 +267,57 @@ def session_leak(e: CellEvidence) -> Finding | None:
         "request.",
         hint="Call `await Session.remove()` in a finally block at the end of each request, or "
         "use a plain async_sessionmaker session per request.",
+        decided=min(
+            decided("sessions_held", held, t.LEAKED_SESSIONS_MIN),
+            decided("sessions_held_share", share, t.LEAKED_SESSIONS_SHARE),
+            key=lambda d: d.margin,
+        ),
     )
 
 
 def idle_in_transaction(e: CellEvidence) -> Finding | None:
-    in_tx = int(e.pool_reading["sessions_in_transaction"])
-    server_idle = int(e.server_after.get("idle_in_transaction", 0))
-    if max(in_tx, server_idle) < t.IDLE_IN_TRANSACTION_MIN:
+    in_tx = max(0, e.pool.sessions_in_transaction - e.in_flight)
+    server_idle = e.server_after.idle_in_transaction if e.server_after else 0
+    worst = max(in_tx, server_idle)
+    if worst < t.IDLE_IN_TRANSACTION_MIN:
         return None
     return Finding(
         kind="idle-in-transaction",
         severity="error",
-        summary=f"{max(in_tx, server_idle)} transactions left open after load stopped",
-        evidence={"sessions_in_transaction": in_tx, "server_idle_in_transaction": server_idle},
+        summary=f"{worst} transactions left open after load stopped",
+        evidence={
+            "sessions_in_transaction": in_tx,
+            "server_idle_in_transaction": server_idle,
+            "oldest_idle_in_transaction_s": round(e.diagnostics.idle_in_transaction_max_age_s, 1),
+        },
         explanation="Sessions began a transaction that was neither committed nor rolled back; "
         "the server keeps its locks and snapshot until the connection is closed.",
         hint="End every session with commit() or rollback() and close(): a context manager or "
         "a yield dependency that does it in finally.",
+        decided=decided("open_transactions", worst, t.IDLE_IN_TRANSACTION_MIN),
     )
 
 
 def lost_write(e: CellEvidence) -> Finding | None:
-    late = int(e.final.get("commits", {}).get("commits_after_response", 0))
-    missing, misses = e.checks.missing_writes, e.checks.read_your_write_misses
+    late = e.final.commits.commits_after_response  # BackgroundTasks' own commits excluded
+    checks = e.checks
+    missing = checks.missing_writes if checks else 0
+    misses = checks.read_your_write_misses if checks else 0
     if late + missing + misses < t.LOST_WRITES_MIN:
         return None
     return Finding(
         kind="lost-write",
         severity="error",
         summary=f"{late} commits completed after their response was sent; {missing} "
-        f"acknowledged writes missing, {misses} of {e.checks.read_your_write_probes} "
-        "immediate reads missed the row just written",
+        f"acknowledged writes missing, {misses} of "
+        f"{checks.read_your_write_probes if checks else 0} immediate reads missed the row "
+        "just written",
         evidence={
             "commits_after_response": late,
-            "acknowledged_writes": e.checks.acknowledged_writes,
+            "background_commits_after_response": (
+                e.final.commits.background_commits_after_response
+            ),
+            "acknowledged_writes": checks.acknowledged_writes if checks else 0,
             "missing_writes": missing,
             "read_your_write_misses": misses,
         },
@@ -306,6 +326,33 @@ def lost_write(e: CellEvidence) -> Finding | None:
         "stale data, and a commit that fails after the 200 loses the write.",
         hint="Commit in the route, or declare the dependency with "
         '`Depends(get_db, scope="function")` so its exit code runs before the response.',
+        decided=decided("late_or_lost_writes", late + missing + misses, t.LOST_WRITES_MIN),
+    )
+
+
+def failed_requests(e: CellEvidence) -> Finding | None:
+    if e.failures < t.FAILED_REQUESTS_MIN:
+        return None
+    rate = e.failures / max(e.requests, 1)
+    causes = sorted(e.failures_by_kind, key=lambda f: -f.occurrences)
+    evidence: dict[str, float | int | str] = {
+        "failures": e.failures,
+        "requests": e.requests,
+        "error_rate": round(rate, 4),
+    }
+    for cause in causes[: t.FAILURE_CAUSES_SHOWN]:
+        evidence[f"{cause.method} {cause.name}".strip()] = f"{cause.occurrences} x {cause.error}"
+    top = f": {causes[0].occurrences} x {causes[0].error}" if causes else ""
+    return Finding(
+        kind="failed-requests",
+        severity="error" if rate >= t.FAILED_REQUESTS_ERROR_RATE else "warning",
+        summary=f"{e.failures} of {e.requests} requests failed or never finished ({rate:.1%}){top}",
+        evidence=evidence,
+        explanation="Requests got an error answer, or were still unanswered when load "
+        "stopped: whatever the throughput, these users were not served.",
+        hint="Read the causes: a pool timeout, a closed connection, a blocked loop that let "
+        "requests time out, or an error in the app itself.",
+        decided=decided("failures", e.failures, t.FAILED_REQUESTS_MIN),
     )
 
 
@@ -319,13 +366,22 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     session_leak,
     idle_in_transaction,
     lost_write,
+    failed_requests,
     gc_pauses,
 ]
 
 # A root cause explains its symptoms: report the cause, with the symptoms' summaries
-# added to its evidence, so nothing measured is dropped.
+# added to its evidence, so nothing measured is dropped.  Failed requests are a symptom
+# of every unhealthy cause; alone, they are a finding of their own.
+_ANY_CAUSE = {"failed-requests"}
 SUBSUMES = {
-    "engine-per-request": {"connection-churn"},
+    "event-loop-blocking": _ANY_CAUSE,
+    "pool-exhaustion": _ANY_CAUSE,
+    "threadpool-starvation": _ANY_CAUSE,
+    "session-leak": _ANY_CAUSE,
+    "idle-in-transaction": _ANY_CAUSE,
+    "lost-write": _ANY_CAUSE,
+    "engine-per-request": {"connection-churn", *_ANY_CAUSE},
     # A session nobody closed holds its transaction and its pool slot until the GC
     # finds it: open transactions, a starved pool, threads waiting on it, and new
     # connections opened in place of the ones the collector closed follow.
@@ -334,11 +390,12 @@ SUBSUMES = {
         "pool-exhaustion",
         "threadpool-starvation",
         "connection-churn",
+        *_ANY_CAUSE,
     },
 }
 
 
-def diagnose(evidence: CellEvidence) -> list[Finding]:
+def findings_from(evidence: CellEvidence) -> list[Finding]:
     findings = [f for rule in RULES if (f := rule(evidence)) is not None]
     kinds = {f.kind: f for f in findings}
     for cause, symptoms in SUBSUMES.items():
@@ -347,3 +404,9 @@ def diagnose(evidence: CellEvidence) -> list[Finding]:
                 kinds[cause].evidence[f"also: {symptom}"] = kinds[symptom].summary
     hidden = {s for cause in kinds if cause in SUBSUMES for s in SUBSUMES[cause]}
     return [f for f in findings if f.kind not in hidden]
+
+
+def diagnose(cell: CellResult) -> list[Finding]:
+    """The findings of one measured cell: a pure function of what was saved."""
+    evidence = CellEvidence.of(cell)
+    return [] if evidence is None else findings_from(evidence)

@@ -15,29 +15,34 @@ What it measures, inside the app's own process:
   timeouts, invalidations, engines in use, connections the GC had to clean up;
 - sessions begun and still alive, the scoped-session registry size;
 - the threadpool: tokens borrowed of the total;
-- commits that completed after the response had been sent.
+- commits that completed after the response had been sent;
+- requests in flight.
 
-`GET /_sessionbench/probe` returns the readings as JSON; `?final=1` first runs a full
-collection, so that only objects something still holds are counted as alive.
+`GET /_sessionbench/probe` returns the reading (`sessionbench.reading.ProbeReading`) as
+JSON; `?since=N` returns the stall details from number N on (the reading's `next_stall`
+is the next poll's N); `?final=1` first runs a full collection, so that only objects
+something still holds are counted as alive.
 """
 
 import asyncio
 import gc
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .commits import CommitTiming, ResponseSentMiddleware
+from sessionbench.reading import LagReading, LoopReading, ProbeReading
+
+from .commits import CommitTiming
 from .database import DatabaseProbe
 from .gcwatch import GcWatch
 from .loop import PERIOD_S, LoopMonitor
+from .requests import PROBE_PATH, RequestCounter, RequestTrackingMiddleware
 from .threadpool import ThreadpoolProbe
-
-PROBE_PATH = "/_sessionbench/probe"
 
 __all__ = ["PROBE_PATH", "Probes"]
 
@@ -49,6 +54,8 @@ class Probes:
         self.database = DatabaseProbe()
         self.threadpool = ThreadpoolProbe()
         self.commits = CommitTiming()
+        self.requests = RequestCounter()
+        self.started = time.perf_counter()
 
     def watch_engine(self, engine: Engine | AsyncEngine) -> None:
         self.database.watch_engine(
@@ -73,25 +80,36 @@ class Probes:
         self.database.uninstall()
         self.gc.uninstall()
 
-    def snapshot(self, final: bool = False) -> dict[str, Any]:
+    def snapshot(self, final: bool = False, since: int = 0) -> ProbeReading:
         if final:
             gc.collect()
-        lag = self.loop.lag
-        reading = {
-            "loop": {
-                "lag_max_ms": round(lag.max_ms, 3),
-                "lag_window_max_ms": round(lag.window_max_ms, 3),
-                "lag_p99_ms": lag.percentile(0.99),
-                "lag_total_ms": round(lag.total_ms, 3),
-                "ticks": lag.ticks,
-                "histogram": dict(lag.histogram),
-            },
-            "stalls": [vars(stall) for stall in self.loop.stalls],
-            "gc": self.gc.snapshot(),
-            "pool": self.database.snapshot(),
-            "threadpool": self.threadpool.snapshot(),
-            "commits": self.commits.snapshot(),
-        }
+        loop, lag = self.loop, self.loop.lag
+        held = loop.held.model_copy(
+            update={"app_waiting_frames": dict(loop.held.app_waiting_frames)}
+        )
+        reading = ProbeReading(
+            uptime_s=round(time.perf_counter() - self.started, 3),
+            final=final,
+            loop=LoopReading(
+                lag=LagReading(
+                    max_ms=round(lag.max_ms, 3),
+                    window_max_ms=round(lag.window_max_ms, 3),
+                    p99_ms=lag.percentile(0.99),
+                    total_ms=round(lag.total_ms, 3),
+                    ticks=lag.ticks,
+                    histogram=dict(lag.histogram),
+                ),
+                stalls=loop.totals.model_copy(deep=True),
+                held=held,
+            ),
+            stalls=loop.stalls_since(since),
+            next_stall=loop.stall_count,
+            gc=self.gc.snapshot(),
+            pool=self.database.snapshot(),
+            threadpool=self.threadpool.snapshot(),
+            commits=self.commits.snapshot(),
+            requests=self.requests.snapshot(),
+        )
         lag.window_max_ms = 0.0
         return reading
 
@@ -109,11 +127,12 @@ class Probes:
                 self.stop()
 
         app.router.lifespan_context = lifespan
-        app.add_middleware(ResponseSentMiddleware)
+        app.add_middleware(RequestTrackingMiddleware, counter=self.requests)
 
         @app.get(PROBE_PATH, include_in_schema=False)
-        async def probe(final: bool = False) -> dict[str, Any]:
+        async def probe(final: bool = False, since: int = 0) -> Response:
             if final:
                 # Let an overdue lag tick run first, so a stall that just ended is counted.
                 await asyncio.sleep(2 * PERIOD_S)
-            return self.snapshot(final)
+            reading = self.snapshot(final, since)
+            return Response(reading.model_dump_json(), media_type="application/json")

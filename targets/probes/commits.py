@@ -2,61 +2,59 @@
 default request scope).  Such a write is acknowledged before it is durable: a client
 can read stale data, and a commit that then fails is a lost write nobody hears of.
 
-An ASGI middleware marks, per request, when the final body has been sent; a session
-`after_commit` listener checks that mark.  Context variables carry the mark into the
-threadpool too, since anyio copies the context into worker threads.
+A session's transaction that began before the response was sent belongs to the
+request the client was answered for; if it commits after, the answer came first.  A
+transaction begun after the response (a BackgroundTasks job with its own session) is
+deliberate background work, counted apart.
 """
 
-from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_response_sent: ContextVar[list[bool] | None] = ContextVar(
-    "sessionbench_response_sent", default=None
-)
+from sessionbench.reading import CommitReading
+
+from .requests import response_sent
+
+_BEGUN_BEFORE_RESPONSE = "sessionbench_begun_before_response"
+
+
+def _sent() -> bool:
+    sent = response_sent.get()
+    return sent is not None and sent[0]
 
 
 class CommitTiming:
     def __init__(self) -> None:
         self.commits = 0
         self.after_response = 0
+        self.background_after_response = 0
 
     def install(self) -> None:
+        event.listen(Session, "after_begin", self._on_begin)
         event.listen(Session, "after_commit", self._on_commit)
 
     def uninstall(self) -> None:
-        if event.contains(Session, "after_commit", self._on_commit):
-            event.remove(Session, "after_commit", self._on_commit)
+        for name, fn in (("after_begin", self._on_begin), ("after_commit", self._on_commit)):
+            if event.contains(Session, name, fn):
+                event.remove(Session, name, fn)
 
-    def _on_commit(self, _session: Any) -> None:
+    def _on_begin(self, session: Session, _transaction: Any, _connection: Any) -> None:
+        session.info[_BEGUN_BEFORE_RESPONSE] = response_sent.get() is not None and not _sent()
+
+    def _on_commit(self, session: Session) -> None:
         self.commits += 1
-        sent = _response_sent.get()
-        if sent is not None and sent[0]:
-            self.after_response += 1
-
-    def snapshot(self) -> dict[str, int]:
-        return {"commits": self.commits, "commits_after_response": self.after_response}
-
-
-class ResponseSentMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware): it must not change when the app's code runs."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if not _sent():
             return
-        sent = [False]
-        _response_sent.set(sent)
+        if session.info.get(_BEGUN_BEFORE_RESPONSE, True):
+            self.after_response += 1
+        else:
+            self.background_after_response += 1
 
-        async def marking_send(message: Message) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                sent[0] = True
-
-        await self.app(scope, receive, marking_send)
+    def snapshot(self) -> CommitReading:
+        return CommitReading(
+            commits=self.commits,
+            commits_after_response=self.after_response,
+            background_commits_after_response=self.background_after_response,
+        )

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, event, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, QueuePool
 
+from sessionbench.reading import PoolReading
+
 # SQLAlchemy's warning when a connection is garbage-collected instead of checked in.
 GC_CONNECTION_WARNING = "The garbage collector is trying to clean up"
 
@@ -139,26 +141,26 @@ class DatabaseProbe:
         self._showwarning(message, category, *args, **kwargs)
 
     # -- readings ---------------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> PoolReading:
         watched = [p for p in self._watched if isinstance(p, QueuePool)]
-        return {
-            "connections_opened": self.connections_opened,
-            "connections_closed": self.connections_closed,
-            "checkouts": self.checkouts,
-            "checked_out": self.checked_out,
-            "checked_out_max": self.checked_out_max,
-            "overflow": sum(p.overflow() for p in watched),
-            "overflow_max": self.overflow_max,
-            "pool_timeouts": self.pool_timeouts,
-            "invalidations": self.invalidations,
-            "checkout_wait_ms": dict(self.checkout_wait_ms),
-            "engines_connected": self.pools_connected,
-            "pools_alive": len(self._pools),
-            "sessions_begun": self.sessions_begun,
-            "sessions_alive": len(self._sessions),
-            "sessions_in_transaction": sum(1 for s in list(self._sessions) if s.in_transaction()),
-            "scoped_registry": sum(size() for size in self._scoped_registries)
+        return PoolReading(
+            connections_opened=self.connections_opened,
+            connections_closed=self.connections_closed,
+            checkouts=self.checkouts,
+            checked_out=self.checked_out,
+            checked_out_max=self.checked_out_max,
+            overflow=max(0, sum(p.overflow() for p in watched)),
+            overflow_max=self.overflow_max,
+            pool_timeouts=self.pool_timeouts,
+            invalidations=self.invalidations,
+            checkout_wait_ms=dict(self.checkout_wait_ms),
+            engines_connected=self.pools_connected,
+            pools_alive=len(self._pools),
+            sessions_begun=self.sessions_begun,
+            sessions_alive=len(self._sessions),
+            sessions_in_transaction=sum(1 for s in list(self._sessions) if s.in_transaction()),
+            scoped_registry=sum(size() for size in self._scoped_registries)
             if self._scoped_registries
             else None,
-            "gc_cleaned_connections": self.gc_cleaned_connections,
-        }
+            gc_cleaned_connections=self.gc_cleaned_connections,
+        )

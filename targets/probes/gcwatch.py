@@ -9,6 +9,8 @@ import time
 from collections import deque
 from typing import Any
 
+from sessionbench.reading import GcReading
+
 MAX_PAUSES = 512
 
 
@@ -34,6 +36,11 @@ class GcWatch:
         self.max_ms = max(self.max_ms, pause_ms)
         self._started = None
 
+    @property
+    def collecting(self) -> bool:
+        """A collection is running now (read from another thread)."""
+        return self._started is not None
+
     def time_in_gc(self, start: float, end: float) -> float:
         """Seconds of GC pause overlapping [start, end]."""
         return sum(max(0.0, min(end, b) - max(start, a)) for a, b, _gen in self.pauses)
@@ -45,9 +52,9 @@ class GcWatch:
         if self._callback in gc.callbacks:
             gc.callbacks.remove(self._callback)
 
-    def snapshot(self) -> dict[str, float | int]:
-        return {
-            "collections": self.collections,
-            "pause_total_ms": round(self.total_ms, 3),
-            "pause_max_ms": round(self.max_ms, 3),
-        }
+    def snapshot(self) -> GcReading:
+        return GcReading(
+            collections=self.collections,
+            pause_total_ms=round(self.total_ms, 3),
+            pause_max_ms=round(self.max_ms, 3),
+        )

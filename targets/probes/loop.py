@@ -1,26 +1,33 @@
-"""Event-loop lag: a fast periodic timer and a watchdog thread that sees what blocked it.
+"""Event-loop lag: a fast periodic timer and a watchdog thread that sees what held it.
 
 The timer re-arms itself every `PERIOD_S` and records how late it fires.  Its error is
 at most one period, so a short period is what makes a 20 ms stall read as ~20 ms; a
 timer callback costs a few microseconds, so 500 a second stay far below 1 % of a core.
 Nothing of asyncio or uvloop is patched: it is an ordinary `call_at` callback.
 
-The watchdog thread notices when the timer has not run for `WATCHDOG_THRESHOLD_S` and
-captures the loop thread's stack (`sys._current_frames()`), so that a stall can name
-the code that caused it.  Each stall is attributed to the garbage collector when GC
-pauses cover most of it, to code when the loop thread was running Python code, and to
-"other" when it was not (it waited for the GIL or the CPU: other threads' doing).
+The watchdog thread wakes every `WATCHDOG_POLL_S`.  While the timer is overdue the loop
+is inside a callback and serves nobody else; the watchdog then looks at the loop
+thread: its stack (whose code holds the loop) and its CPU clock (was it running, or
+waiting off the CPU: a sync database call in an `async def` route waits for the server
+there).  Those samples add up to where the loop's held time went, for fast blocking
+calls too, which a stall threshold alone never sees.  When the timer is late by
+`STALL_MS`, the tick records a stall with the stack the watchdog captured, attributed
+to the garbage collector when GC pauses cover most of it, to code when the loop thread
+was running Python code, and to "other" when it was not (GIL or CPU taken by others).
 """
 
 import asyncio
 import sys
 import threading
 import time
-import traceback
 from collections import deque
 from dataclasses import dataclass, field
 
+from sessionbench.reading import HeldReading, StallCause, StallReading, StallTotals
+
 from .gcwatch import GcWatch
+from .locations import format_stack, innermost_app_frame
+from .thread_clock import ThreadClock
 
 PERIOD_S = 0.002
 # Lateness from which a tick is recorded as a stall with its cause and stack: above the
@@ -30,18 +37,19 @@ STALL_MS = 15.0
 LAG_FLOOR_MS = 5.0
 WATCHDOG_POLL_S = 0.005
 WATCHDOG_THRESHOLD_S = 0.015
+# The loop counts as held when its timer is overdue by more than one watchdog period:
+# a healthy loop reaches its timer between callbacks, well within that.
+HELD_AFTER_S = WATCHDOG_POLL_S
+# A sample longer than this (the watchdog itself was descheduled) counts for this much:
+# its cause is unknown beyond that.
+MAX_SAMPLE_S = 4 * WATCHDOG_POLL_S
 # A stall is the collector's when GC pauses cover at least this share of it.
 GC_SHARE = 0.5
-MAX_STALLS = 200
+# Stall details kept for the harness to fetch (it polls twice a second, and at most one
+# stall starts every STALL_MS); counters are never capped.
+STALL_BUFFER = 2048
 STACK_DEPTH = 80  # deep enough to reach the app's frames under ORM and driver code
-
-
-@dataclass
-class Stall:
-    at_s: float
-    duration_ms: float
-    cause: str
-    stack: list[str]
+MAX_HELD_FRAMES = 64  # distinct app frames whose held time is itemised
 
 
 @dataclass
@@ -84,20 +92,29 @@ def _is_idle(stack: list[str]) -> bool:
     )
 
 
-def _format_stack(frame: object) -> list[str]:
-    summary = traceback.extract_stack(frame)  # type: ignore[arg-type]
-    return [f"{f.filename}:{f.lineno} in {f.name}" for f in summary][-STACK_DEPTH:]
+def _add_totals(totals: StallTotals, stall: StallReading) -> None:
+    cause = stall.cause
+    totals.count[cause] = totals.count.get(cause, 0) + 1
+    totals.total_ms[cause] = totals.total_ms.get(cause, 0.0) + stall.duration_ms
+    totals.max_ms[cause] = max(totals.max_ms.get(cause, 0.0), stall.duration_ms)
+    if stall.app_frame is not None:
+        totals.app_count += 1
+        totals.app_total_ms += stall.duration_ms
+        totals.app_max_ms = max(totals.app_max_ms, stall.duration_ms)
 
 
 class LoopMonitor:
     def __init__(self, gc_watch: GcWatch) -> None:
         self.gc_watch = gc_watch
         self.lag = LagStats()
-        self.stalls: deque[Stall] = deque(maxlen=MAX_STALLS)
+        self.totals = StallTotals()
+        self.held = HeldReading()
+        self.stalls: deque[StallReading] = deque(maxlen=STALL_BUFFER)
+        self.stall_count = 0
         self.started = time.perf_counter()
         self.last_tick = self.started
         self._due = self.started
-        self._captures: deque[tuple[float, list[str]]] = deque(maxlen=64)
+        self._captures: deque[tuple[float, list[str], int | None]] = deque(maxlen=64)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._stop = threading.Event()
@@ -105,10 +122,12 @@ class LoopMonitor:
             target=self._watch, name="sessionbench-watchdog", daemon=True
         )
         self._loop_thread_id = threading.get_ident()
+        self._clock: ThreadClock | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop_thread_id = threading.get_ident()
+        self._clock = ThreadClock.of_current_thread()
         self._arm(time.perf_counter())
         self._watchdog.start()
 
@@ -118,6 +137,13 @@ class LoopMonitor:
             self._handle.cancel()
         if self._watchdog.is_alive():
             self._watchdog.join(timeout=1)
+        if self._clock is not None:
+            self._clock.close()
+
+    def stalls_since(self, seq: int) -> list[StallReading]:
+        """Stall details numbered `seq` and later that are still in the buffer."""
+        first = self.stall_count - len(self.stalls)
+        return list(self.stalls)[max(0, seq - first) :]
 
     def _arm(self, now: float) -> None:
         assert self._loop is not None
@@ -136,28 +162,74 @@ class LoopMonitor:
     def _record_stall(self, since: float, now: float, late_ms: float) -> None:
         in_gc = self.gc_watch.time_in_gc(since, now)
         # The watchdog's capture during this stall (it may land just after the loop resumed).
-        stack = next((s for at, s in reversed(self._captures) if at >= since), [])
+        stack, app_frame = next(
+            ((s, a) for at, s, a in reversed(self._captures) if at >= since), ([], None)
+        )
+        cause: StallCause
         if in_gc >= GC_SHARE * (now - since):
             cause = "gc"
         elif _is_idle(stack):
             cause = "other"  # no Python code on the loop: GIL or CPU taken by other threads
         else:
             cause = "code"
-        self.stalls.append(
-            Stall(
-                at_s=since - self.started,
-                duration_ms=late_ms,
-                cause=cause,
-                stack=stack if cause == "code" else [],
-            )
+        stall = StallReading(
+            seq=self.stall_count,
+            at_s=round(since - self.started, 4),
+            duration_ms=round(late_ms, 3),
+            cause=cause,
+            stack=stack if cause == "code" else [],
+            app_frame=app_frame if cause == "code" else None,
         )
+        self.stalls.append(stall)
+        self.stall_count += 1
+        _add_totals(self.totals, stall)
 
     def _watch(self) -> None:
+        assert self._clock is not None
         captured_for = 0.0
+        previous, previous_cpu = time.perf_counter(), self._clock.read()
         while not self._stop.wait(WATCHDOG_POLL_S):
+            now, cpu = time.perf_counter(), self._clock.read()
+            if now - self._due > HELD_AFTER_S:
+                self._sample_held(
+                    min(now - previous, MAX_SAMPLE_S), now - previous, cpu, previous_cpu
+                )
             last = self.last_tick
-            if last != captured_for and time.perf_counter() - last > WATCHDOG_THRESHOLD_S:
+            if last != captured_for and now - last > WATCHDOG_THRESHOLD_S:
                 frame = sys._current_frames().get(self._loop_thread_id)
                 if frame is not None:
-                    self._captures.append((time.perf_counter(), _format_stack(frame)))
+                    stack, app_frame = format_stack(frame, STACK_DEPTH)
+                    self._captures.append((time.perf_counter(), stack, app_frame))
                 captured_for = last
+            previous, previous_cpu = now, cpu
+
+    def _sample_held(
+        self,
+        counted_s: float,
+        elapsed_s: float,
+        cpu: tuple[float, float],
+        before: tuple[float, float],
+    ) -> None:
+        """Attribute `counted_s` of held loop time to GC, or to whose code and which state."""
+        held, ms = self.held, counted_s * 1000
+        held.sampled_ms += ms
+        if self.gc_watch.collecting:
+            held.gc_ms += ms
+            return
+        on_cpu, runnable = cpu[0] - before[0], cpu[1] - before[1]
+        # Off the CPU and not waiting for it: blocked in a system call, a lock or the GIL.
+        waiting = elapsed_s - on_cpu - runnable > elapsed_s / 2
+        frame = sys._current_frames().get(self._loop_thread_id)
+        app = innermost_app_frame(frame, STACK_DEPTH)
+        if app is None:
+            if waiting:
+                held.other_waiting_ms += ms
+            else:
+                held.other_running_ms += ms
+        elif waiting:
+            held.app_waiting_ms += ms
+            frames = held.app_waiting_frames
+            if app in frames or len(frames) < MAX_HELD_FRAMES:
+                frames[app] = frames.get(app, 0.0) + ms
+        else:
+            held.app_running_ms += ms

@@ -8,6 +8,8 @@ import asyncio
 
 import anyio.to_thread
 
+from sessionbench.reading import ThreadpoolReading
+
 SAMPLE_PERIOD_S = 0.01
 
 
@@ -36,10 +38,10 @@ class ThreadpoolProbe:
             self.saturated_samples += 1
         self._handle = asyncio.get_running_loop().call_later(SAMPLE_PERIOD_S, self._sample)
 
-    def snapshot(self) -> dict[str, float | int]:
-        return {
-            "borrowed": self.borrowed,
-            "borrowed_max": self.borrowed_max,
-            "total": self.total,
-            "saturated_share": self.saturated_samples / self.samples if self.samples else 0.0,
-        }
+    def snapshot(self) -> ThreadpoolReading:
+        return ThreadpoolReading(
+            borrowed=self.borrowed,
+            borrowed_max=self.borrowed_max,
+            total=self.total,
+            saturated_share=self.saturated_samples / self.samples if self.samples else 0.0,
+        )

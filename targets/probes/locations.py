@@ -1,0 +1,77 @@
+"""Code locations as people read them, and whose code a frame is.
+
+A frame prints relative to where its module was imported from: installed code as
+`sqlalchemy/orm/session.py:2351`, sessionbench's own as `sessionbench/targets/...`, an
+app's files relative to its import root; never as an absolute path of the machine that
+ran it.  A frame is the app's when it is neither the standard library nor an installed
+library; sessionbench's targets are apps (they are what is measured), its probes not.
+"""
+
+import sys
+import sysconfig
+from functools import lru_cache
+from pathlib import Path
+from types import FrameType
+
+_LIBRARY_ROOTS = tuple(
+    sorted(
+        {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")},
+        key=len,
+        reverse=True,
+    )
+)
+_PROBES = str(Path(__file__).resolve().parent)
+_TARGETS = str(Path(__file__).resolve().parents[1])  # sessionbench's targets, wherever installed
+
+
+@lru_cache(maxsize=4096)
+def is_app_file(filename: str) -> bool:
+    if filename.startswith(_PROBES):  # the probes' wrappers measure, they do not block
+        return False
+    if filename.startswith(_TARGETS):
+        return True
+    # "<frozen importlib...>", "<sqlalchemy generated ...>": library code without a file.
+    return not filename.startswith(("<", *_LIBRARY_ROOTS))
+
+
+@lru_cache(maxsize=4096)
+def relative(filename: str) -> str:
+    """`filename` relative to the root it was imported from."""
+    if filename.startswith(_TARGETS):
+        return "sessionbench/targets" + filename[len(_TARGETS) :]
+    roots = [*_LIBRARY_ROOTS, *(p for p in sys.path if p)]
+    for root in sorted(roots, key=len, reverse=True):
+        prefix = root.rstrip("/") + "/"
+        if filename.startswith(prefix):
+            return filename[len(prefix) :].removeprefix("site-packages/")
+    return Path(filename).name if filename.startswith("/") else filename
+
+
+def frame_location(frame: FrameType) -> str:
+    return f"{relative(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def format_stack(frame: FrameType | None, depth: int) -> tuple[list[str], int | None]:
+    """The innermost `depth` frames, outermost first, and the index of the innermost one
+    that is the app's own code (None: no app code on the stack)."""
+    frames: list[FrameType] = []
+    while frame is not None and len(frames) < depth:
+        frames.append(frame)
+        frame = frame.f_back
+    frames.reverse()
+    app_frame = next(
+        (i for i in range(len(frames) - 1, -1, -1) if is_app_file(frames[i].f_code.co_filename)),
+        None,
+    )
+    return [frame_location(f) for f in frames], app_frame
+
+
+def innermost_app_frame(frame: FrameType | None, depth: int) -> str | None:
+    """The innermost frame of the app's code within `depth` frames, cheaply."""
+    for _ in range(depth):
+        if frame is None:
+            return None
+        if is_app_file(frame.f_code.co_filename):
+            return frame_location(frame)
+        frame = frame.f_back
+    return None
