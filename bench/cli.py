@@ -17,7 +17,7 @@ from sessionbench.errors import ExitCode, SessionbenchError, UsageError
 from sessionbench.registry import UnknownNameError
 from sessionbench.reports.terminal import print_summary
 from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
-from sessionbench.results import CellResult, RunResult, SkippedDatabase
+from sessionbench.results import CellResult, RunResult, SkippedCell, SkippedDatabase
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
 from sessionbench.targets.config import PoolSettings
 from sessionbench.targets.pools import POOLS
@@ -46,6 +46,8 @@ from .ownapp.target import DEFAULT_URL_ENV
 from .runner import RunEvents, RunPlan, execute
 from .shard import identity, parse_shard, select
 from .urls import check_async_driver, mask_argv
+from .venvs import prepared
+from .versions import across, parse_sets
 from .workers import MAX_WORKERS, check_workers
 
 app = typer.Typer(
@@ -155,10 +157,18 @@ def _print_skipped(skipped: SkippedDatabase) -> None:
     print(f"sessionbench: {skipped.reason}", file=sys.stderr)
 
 
+def _print_cell_skipped(skipped: SkippedCell) -> None:
+    console.print(f"    [yellow]skipped:[/yellow] {skipped.reason}", highlight=False)
+
+
+def _print_progress(line: str) -> None:
+    console.print(f"versions: {line}", highlight=False, markup=False)
+
+
 def exit_code_for(result: RunResult) -> ExitCode:
     if any(cell.status == "error" for cell in result.cells):
         return ExitCode.CHECK_FAILED
-    if result.skipped:
+    if result.skipped or result.skipped_cells:
         return ExitCode.INFRASTRUCTURE
     return ExitCode.OK
 
@@ -292,6 +302,21 @@ def run(
         str | None,
         typer.Option(help="HOST:PORT the Locust master listens on; default 127.0.0.1, free port"),
     ] = None,
+    with_requirements: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            help="pip requirement for the target's environment (repeatable; together one "
+            "version set), e.g. 'fastapi==0.115.*'",
+        ),
+    ] = None,
+    with_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a version set: requirements separated by spaces, or 'installed' for "
+            "sessionbench's own (repeatable: one matrix axis)",
+        ),
+    ] = None,
 ) -> None:
     """Run the matrix and print a summary; results.json is written after every cell."""
     given = {
@@ -349,6 +374,7 @@ def run(
     registry = strategies()
     scenarios = load_scenarios(*(scenario_file or []))
     chosen_strategies = [registry.get(n) for n in strategy] if strategy else default_strategies()
+    version_sets = parse_sets(with_requirements or [], with_set or [])
     cells = expand(
         chosen_strategies,
         [DATABASES.get(n) for n in db or ["sqlite"]],
@@ -370,20 +396,25 @@ def run(
                 f"{s.name} runs only on {', '.join(s.databases or ())}" for s in chosen_strategies
             )
         )
-    plan = RunPlan(
-        cells=select(cells, repeat, chosen_shard) if chosen_shard else cells,
-        output_dir=output_dir,
-        repeat=repeat,
-        provision=provision,
-        matrix=identity(cells, repeat),
-        shard=chosen_shard,
-    )
-    if chosen_shard:
-        console.print(
-            f"shard {chosen_shard}: {len(plan.cells)} of {len(cells)} cells (matrix {plan.matrix})",
-            highlight=False,
+    all_cells = across(cells, version_sets)
+    with prepared(version_sets, _print_progress) as (environments, unavailable):
+        plan = RunPlan(
+            cells=select(all_cells, repeat, chosen_shard) if chosen_shard else all_cells,
+            output_dir=output_dir,
+            repeat=repeat,
+            provision=provision,
+            matrix=identity(all_cells, repeat),
+            shard=chosen_shard,
+            environments=environments,
+            unavailable=unavailable,
         )
-    _execute_and_report(plan, parse_duration(budget) if compare else None)
+        if chosen_shard:
+            console.print(
+                f"shard {chosen_shard}: {len(plan.cells)} of {len(all_cells)} cells "
+                f"(matrix {plan.matrix})",
+                highlight=False,
+            )
+        _execute_and_report(plan, parse_duration(budget) if compare else None)
 
 
 def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) -> NoReturn:
@@ -393,7 +424,8 @@ def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) ->
             budget_s=compare_budget_s, console=console,
         )  # fmt: skip
     else:
-        result = execute(plan, RunEvents(_print_started, _print_finished, _print_skipped))
+        events = RunEvents(_print_started, _print_finished, _print_skipped, _print_cell_skipped)
+        result = execute(plan, events)
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
     try:
@@ -461,6 +493,13 @@ def compare_runs(
     export_bmf: Annotated[
         Path | None, typer.Option(help="file for Bencher's metric format (BMF JSON)")
     ] = None,
+    base_set: Annotated[
+        str | None,
+        typer.Option(help="compare only BASE's cells under this version set ('installed': none)"),
+    ] = None,
+    new_set: Annotated[
+        str | None, typer.Option(help="compare only NEW's cells under this version set")
+    ] = None,
 ) -> None:
     """Gate: exit 1 when NEW regresses against BASE (significant and beyond threshold)."""
     source = ctx.get_parameter_source("fail_on")
@@ -470,6 +509,7 @@ def compare_runs(
     code = compare_command.run(
         base=base, new=new, fail_on=fail_on, strict=strict, markdown=markdown, junit=junit,
         export_gab=export_gab, export_bmf=export_bmf, console=console,
+        base_set=base_set, new_set=new_set,
     )  # fmt: skip
     raise typer.Exit(code)
 

@@ -1,4 +1,9 @@
-"""`sessionbench compare BASE.json NEW.json [--fail-on ...]`: the CI gate's exit code."""
+"""`sessionbench compare BASE.json NEW.json [--fail-on ...]`: the CI gate's exit code.
+
+`--base-set` / `--new-set` compare one version set against another (an upgrade as the
+candidate), within one results file or across two: each side keeps the cells of its set,
+renamed so that the gate pairs them.
+"""
 
 from pathlib import Path
 
@@ -11,6 +16,7 @@ from sessionbench.reports.thresholds import Threshold, parse_fail_on
 from sessionbench.results import RunResult
 
 from .resultfile import load_result
+from .versions import label_of, package_changes, select
 
 
 def _write(path: Path, text: str) -> None:
@@ -43,13 +49,23 @@ def run(
     export_gab: Path | None = None,
     export_bmf: Path | None = None,
     console: Console | None = None,
+    base_set: str | None = None,
+    new_set: str | None = None,
 ) -> ExitCode:
     """Print the verdict, write the requested reports; CHECK_FAILED on a regression."""
+    console = console or Console()
     thresholds = parse_fail_on(fail_on)  # bad gate strings fail before any file is read
-    candidate = load_result(new)
-    result = gate(load_result(base), candidate, thresholds, strict=strict)
+    baseline, candidate = load_result(base), load_result(new)
+    if base_set is not None:
+        baseline = select(baseline, label_of(base_set), "BASE")
+    if new_set is not None:
+        candidate = select(candidate, label_of(new_set), "NEW")
+    changes = package_changes(baseline, candidate)
+    if changes:
+        console.print(f"packages: {', '.join(changes)}", markup=False, highlight=False)
+    result = gate(baseline, candidate, thresholds, strict=strict)
     text = gate_report.markdown(result)
-    (console or Console()).print(text, markup=False, highlight=False, soft_wrap=True)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
     if markdown is not None:
         _write(markdown, text)
     if junit is not None:

@@ -3,23 +3,13 @@
 import os
 import platform
 import subprocess
-from importlib import metadata
 from pathlib import Path
 
 import sessionbench
 from sessionbench.results import Environment
+from sessionbench.targets.inventory import SESSION_PACKAGES, installed_versions
 
-PACKAGES = (
-    "fastapi", "starlette", "pydantic", "sqlalchemy", "uvicorn", "uvloop", "anyio",
-    "asyncpg", "psycopg", "aiosqlite", "greenlet", "locust",
-)  # fmt: skip
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
+PACKAGES = (*SESSION_PACKAGES, "locust")
 
 
 def git_commit() -> str | None:
@@ -41,5 +31,5 @@ def environment() -> Environment:
         cpu_count=os.cpu_count() or 1,
         sessionbench=sessionbench.__version__,
         git_commit=git_commit(),
-        packages={name: v for name in PACKAGES if (v := _version(name)) is not None},
+        packages=installed_versions(PACKAGES),
     )

@@ -27,17 +27,17 @@ class Cell:
     probes: bool = True
     rate: tuple[float, ...] = ()  # open model: arrivals/s per equal step; () closed
     workers: Workers | None = None  # Locust's master and workers; None: one Locust process
+    version_set: str = ""  # a version set's label (versions.py); "": sessionbench's own
 
     @property
     def id(self) -> str:
-        return "/".join(
-            [
-                self.strategy.name,
-                f"{self.database.name}+{self.driver}",
-                self.pool.name,
-                self.scenario.name + (f"@rate={format_rate(self.rate)}" if self.rate else ""),
-            ]
-        )
+        parts = [
+            self.strategy.name,
+            f"{self.database.name}+{self.driver}",
+            self.pool.name,
+            self.scenario.name + (f"@rate={format_rate(self.rate)}" if self.rate else ""),
+        ]
+        return "/".join([*parts, self.version_set] if self.version_set else parts)
 
     @property
     def slug(self) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionbench.errors import CellError, InfrastructureError, UsageError
+from sessionbench.errors import CellError, CellSkipped, InfrastructureError, UsageError
 from sessionbench.results import (
     CellConfig,
     CellResult,
@@ -27,6 +27,7 @@ from sessionbench.results import (
     RunResult,
     ServerAfter,
     Shard,
+    SkippedCell,
     SkippedDatabase,
 )
 from sessionbench.targets.config import TargetConfig
@@ -45,6 +46,7 @@ from .sampler import ProbeClient, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
 from .urls import mask, mask_argv, with_driver
+from .venvs import PreparedSet, own_environment
 from .workers import drive as drive_workers
 
 # After load: requests in flight get up to QUIESCE_MAX_S to finish (a blocked loop can
@@ -62,6 +64,7 @@ class RunEvents:
     cell_started: Callable[[int, int, Cell], None] = lambda i, n, cell: None
     cell_finished: Callable[[CellResult], None] = lambda result: None
     database_skipped: Callable[[SkippedDatabase], None] = lambda skipped: None
+    cell_skipped: Callable[[SkippedCell], None] = lambda skipped: None
 
 
 CellRunner = Callable[[Cell, DatabaseServer, ChildProcesses, Path], CellResult]
@@ -76,9 +79,12 @@ class RunPlan:
     run_cell: CellRunner | None = None  # how a cell runs; default: a built-in target
     matrix: str | None = None  # identity of the whole matrix, when `cells` is one shard of it
     shard: Shard | None = None
+    # Version sets by label (venvs.prepared): those ready, and why the others are not.
+    environments: dict[str, PreparedSet] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def _cell_config(cell: Cell, url: str) -> CellConfig:
+def _cell_config(cell: Cell, url: str, packages: dict[str, str]) -> CellConfig:
     return CellConfig(
         id=cell.id,
         strategy=cell.strategy.name,
@@ -94,6 +100,8 @@ def _cell_config(cell: Cell, url: str) -> CellConfig:
         added_delay_ms=cell.added_delay_ms,
         rate=list(cell.rate),
         added_error_rate=cell.added_error_rate,
+        version_set=cell.version_set,
+        packages=packages,
     )
 
 
@@ -175,15 +183,23 @@ def _application_name(cell: Cell) -> str:
 
 
 def run_cell(
-    cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path
+    cell: Cell,
+    server: DatabaseServer,
+    children: ChildProcesses,
+    celldir: Path,
+    environment: PreparedSet | None = None,
 ) -> CellResult:
+    """Raises CellSkipped when the target cannot be built in the cell's environment."""
     started, clock = datetime.now(UTC), time.monotonic()
-    config = _cell_config(cell, "")
+    environment = environment or own_environment()
+    config = _cell_config(cell, "", environment.packages)
     expected = list(cell.strategy.expected_findings)
     try:
         with server.fresh_database(cell.slug) as url:
             driver_url = with_driver(url, cell.driver)
-            config = _cell_config(cell, cell.strategy.fixed_database or mask(driver_url))
+            config = _cell_config(
+                cell, cell.strategy.fixed_database or mask(driver_url), environment.packages
+            )
             create_schema(url)
             target = TargetConfig(
                 strategy=cell.strategy.name,
@@ -194,7 +210,7 @@ def run_cell(
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )
-            with running_target(target, children, celldir) as running:
+            with running_target(target, children, celldir, environment.python) as running:
                 load, checks, diagnostics = _measure(cell, url, running, children, celldir)
     except (CellError, InfrastructureError, SQLAlchemyError) as exc:
         # A database that went away mid-cell is this cell's error; the run goes on.
@@ -211,6 +227,25 @@ def run_cell(
     )  # fmt: skip
     result.findings = diagnose(result)
     return result
+
+
+def _run_in_environment(
+    plan: RunPlan, cell: Cell, server: DatabaseServer, children: ChildProcesses, celldir: Path
+) -> CellResult:
+    if cell.version_set in plan.unavailable:
+        raise CellSkipped(plan.unavailable[cell.version_set])
+    if plan.run_cell is not None:  # a user's own app runs in its own environment
+        return plan.run_cell(cell, server, children, celldir)
+    return run_cell(cell, server, children, celldir, plan.environments.get(cell.version_set))
+
+
+def _skip(result: RunResult, cell: Cell, reason: str, events: RunEvents) -> None:
+    """Recorded once per cell, however many repeats were asked for."""
+    if any(skipped.id == cell.id for skipped in result.skipped_cells):
+        return
+    skipped = SkippedCell(id=cell.id, version_set=cell.version_set, reason=reason)
+    result.skipped_cells.append(skipped)
+    events.cell_skipped(skipped)
 
 
 def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
@@ -246,9 +281,14 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
                             suffix = f"-r{repeat}" if plan.repeat > 1 else ""
                             celldir = output_dir / f"{cell.slug}{suffix}"
                             celldir.mkdir(exist_ok=True)
-                            cell_result = (plan.run_cell or run_cell)(
-                                cell, server, children, celldir
-                            )
+                            try:
+                                cell_result = _run_in_environment(
+                                    plan, cell, server, children, celldir
+                                )
+                            except CellSkipped as exc:
+                                _skip(result, cell, str(exc), events)
+                                result.write(results_path)
+                                continue
                             cell_result.repeat = repeat
                             cell_result.shard = plan.shard.index if plan.shard else None
                             result.cells.append(cell_result)

@@ -11,12 +11,28 @@ from pathlib import Path
 
 import httpx
 
-from sessionbench.errors import CellError
+from sessionbench.errors import CellError, CellSkipped
+from sessionbench.targets import unsupported
 from sessionbench.targets.config import TargetConfig
 
 from .processes import ChildProcesses, tail
 
 READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class TargetPython:
+    """The interpreter a target runs under (a version set's, or sessionbench's own) and,
+    for another environment than sessionbench's, the directory to import its code from."""
+
+    executable: str = sys.executable
+    code_dir: str | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        # PYTHONSAFEPATH: the working directory (a checkout's own sessionbench/) must not
+        # shadow the code directory.
+        return {"PYTHONPATH": self.code_dir, "PYTHONSAFEPATH": "1"} if self.code_dir else {}
 
 
 @dataclass(frozen=True)
@@ -43,9 +59,13 @@ def free_port() -> int:
 TARGET_FACTORY = "sessionbench.targets.app:create_app"
 
 
-def uvicorn_argv(port: int, factory: str = TARGET_FACTORY) -> list[str]:
+def uvicorn_argv(
+    port: int, factory: str = TARGET_FACTORY, python: TargetPython = TargetPython()
+) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
+        python.executable, "-m", "uvicorn", "--factory", factory,
+        # uvicorn puts its app dir (default: the working directory) first on sys.path.
+        "--app-dir", python.code_dir or ".",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
@@ -57,7 +77,10 @@ def _wait_ready(
     deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
-            if (code := proc_poll()) is not None:
+            code = proc_poll()
+            if code == unsupported.EXIT_CODE:
+                raise CellSkipped(tail(log_path, 1))
+            if code is not None:
                 raise StartupFailed(code, f"target exited during start-up: {tail(log_path, 3)}")
             try:
                 if client.get(url).status_code == 200:
@@ -82,11 +105,14 @@ def running_server(
     workdir: Path,
     ready_path: str = "/health",
     timeout_s: float = READY_TIMEOUT_S,
+    python: TargetPython = TargetPython(),
 ) -> Iterator[RunningTarget]:
     """uvicorn serving `factory` on a free port, once `ready_path` answers 200."""
     port = free_port()
     log_path = workdir / "target.log"
-    proc = children.spawn(uvicorn_argv(port, factory), log_path=log_path, env=env)
+    proc = children.spawn(
+        uvicorn_argv(port, factory, python), log_path=log_path, env={**python.env, **env}
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url + ready_path, proc.poll, log_path, timeout_s)
@@ -96,6 +122,9 @@ def running_server(
 
 
 def running_target(
-    config: TargetConfig, children: ChildProcesses, workdir: Path
+    config: TargetConfig,
+    children: ChildProcesses,
+    workdir: Path,
+    python: TargetPython = TargetPython(),
 ) -> AbstractContextManager[RunningTarget]:
-    return running_server(TARGET_FACTORY, config.to_env(), children, workdir)
+    return running_server(TARGET_FACTORY, config.to_env(), children, workdir, python=python)

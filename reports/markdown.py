@@ -67,8 +67,14 @@ def _ranking_lines(summaries: list[CellSummary], tier: dict[str, str]) -> list[s
         ]
         for summary in ranking(list(group)):
             place = tier.get(summary.id, "-")
+            config = summary.config
+            name = (
+                f"{config.strategy} ({config.version_set})"
+                if config.version_set
+                else config.strategy
+            )
             lines.append(
-                f"| {place} | {cell(summary.config.strategy)} | {ICONS[summary.verdict]} "
+                f"| {place} | {cell(name)} | {ICONS[summary.verdict]} "
                 f"{summary.verdict.label} | {load_figures.model(summary)} | "
                 f"{format_number(summary.median('rps'))} | "
                 f"{load_figures.error_percent(summary)} | {load_figures.unfinished(summary)} | "
@@ -142,6 +148,7 @@ def render(result: RunResult) -> str:
     for summary in sorted(summaries, key=lambda s: -s.verdict):
         lines += _verdict_lines(summary)
     lines += [f"- skipped {cell(s.database)}: {cell(s.reason)}" for s in result.skipped]
+    lines += [f"- skipped **{cell(s.id)}**: {cell(s.reason)}" for s in result.skipped_cells]
     if summaries:
         lines += ["", "### Ranking"]
         lines += _ranking_lines(summaries, tiers(groups))

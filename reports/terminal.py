@@ -41,18 +41,20 @@ def summary_table(summaries: list[CellSummary]) -> Table:
         title="numbers (medians over repeats; latency model closed: Locust users wait for "
         "each answer, open: from the intended start; >= a lower bound; lag: loop lag max)"
     )
-    for column in ("strategy", "database", "pool", "scenario", "model"):
+    # The versions column only when some cell ran under a version set (`run --with`).
+    with_versions = any(s.config.version_set for s in summaries)
+    headers = ("strategy", "database", "pool", "scenario", "versions")[: 4 + with_versions]
+    for column in (*headers, "model"):
         table.add_column(column)
     for column in ("req/s", "errors", "unfinished", "p50 ms", "p99 ms", "lag ms", "repeats"):
         table.add_column(column, justify="right")
     for summary in summaries:
         config = summary.config
         saturated = any(c.load and c.load.generator_saturated for c in summary.repeats)
+        names = [config.strategy, f"{config.database}+{config.driver}", config.pool.name]
+        names += [config.scenario, config.version_set or "installed"][: 1 + with_versions]
         table.add_row(
-            escape(config.strategy),
-            escape(f"{config.database}+{config.driver}"),
-            escape(config.pool.name),
-            escape(config.scenario),
+            *(escape(name) for name in names),
             load_figures.model(summary),
             format_number(summary.median("rps")),
             load_figures.error_percent(summary),
@@ -115,6 +117,10 @@ def generator_lines(result: RunResult) -> list[Text]:
 def summary_view(result: RunResult) -> Group:
     summaries = summarise(result)
     verdicts = [line for s in summaries for line in _verdict_lines(s)]
+    verdicts += [
+        Text.assemble(("  skipped ", "yellow"), (skipped.id, "bold"), f": {skipped.reason}")
+        for skipped in result.skipped_cells
+    ]
     tables = [summary_table(summaries), open_table(summaries)]
     return Group(
         recommendation_section.terminal(recommend(summaries)),

@@ -24,3 +24,8 @@ class InfrastructureError(SessionbenchError):
 
 class CellError(Exception):
     """One cell could not be measured; the run records it and goes on."""
+
+
+class CellSkipped(Exception):
+    """One cell cannot run in its environment (a version set lacks what the target needs,
+    or the set could not be built): recorded with this reason, and the run goes on."""

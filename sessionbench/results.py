@@ -82,6 +82,10 @@ class CellConfig(BaseModel):
     rate: list[float] = Field(default_factory=list)
     app: AppRun | None = None  # set when the target is the user's own app
     added_error_rate: float = 0.0  # share of requests the target fails on purpose (the same)
+    # The version set the target ran under (`run --with`; "" for sessionbench's own
+    # environment) and the versions of the session packages in the target's environment.
+    version_set: str = ""
+    packages: dict[str, str] = Field(default_factory=dict)
 
 
 class RouteStats(BaseModel):
@@ -332,6 +336,15 @@ class ShardRun(BaseModel):
     interrupted: bool = False
 
 
+class SkippedCell(BaseModel):
+    """A cell its version set cannot run: the set did not resolve, install or import, or
+    the target needs what the set lacks (e.g. `Depends(scope=...)`)."""
+
+    id: str
+    version_set: str
+    reason: str
+
+
 class RunResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     started_at: datetime
@@ -340,6 +353,7 @@ class RunResult(BaseModel):
     environment: Environment
     cells: list[CellResult] = Field(default_factory=list)
     skipped: list[SkippedDatabase] = Field(default_factory=list)
+    skipped_cells: list[SkippedCell] = Field(default_factory=list)
     interrupted: bool = False
     micro: list[MicroBenchmark] = Field(default_factory=list)
     # Identity of the whole matrix (cells and settings, before any split): shards of one

@@ -9,7 +9,8 @@ what the endpoint is, which is exactly what the strategies differ in:
 - `ASYNC`: `async def` awaiting an `AsyncSession`.
 
 The dependency runs with `scope="function"`: its commit finishes before the response
-is sent (with the default request scope, FastAPI answers first and commits after).
+is sent (with the default request scope, FastAPI answers first and commits after); on a
+FastAPI without `scope`, `dependency_scope.py` says whether a plain `Depends()` does that.
 With `commit_in_route`, the endpoint commits itself, as tutorials' `get_db` users do;
 seed targets pass `scope="request"` where their post uses a plain `Depends(get_db)`.
 """
@@ -17,20 +18,18 @@ seed targets pass `scope="request"` where their post uses a plain `Depends(get_d
 import enum
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import Annotated, Any, get_type_hints
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from . import operations as ops
+from .dependency_scope import DependencyScope, scoped_depends
 
 
 class RouteStyle(enum.Enum):
     SYNC_IN_ASYNC = "async def + sync Session"
     THREADPOOL = "def + sync Session"
     ASYNC = "async def + AsyncSession"
-
-
-DependencyScope = Literal["function", "request"]
 
 
 def _endpoint(
@@ -46,7 +45,7 @@ def _endpoint(
     db_param = inspect.Parameter(
         "db",
         inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[Any, Depends(dependency, scope=scope)],
+        annotation=Annotated[Any, scoped_depends(dependency, scope)],
     )
 
     def threadpool_endpoint(db: Any, **kwargs: Any) -> Any:

@@ -1,5 +1,6 @@
 """The CLI's answers to bad input: one line on stderr, the documented exit code."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,9 @@ BAD_INPUTS = [
         3,
         "postgres skipped: cannot connect",
     ),
+    # version sets
+    (["run", "--with", "fastapi=="], 2, "requirement 'fastapi==' does not parse"),
+    (["run", "--with-set", "fastapi<1 FastAPI>0"], 2, "names a package twice"),
     # output directory
     (["run", "--output", "{dir}/a-file"], 2, "cannot use"),
     # scenario files
@@ -126,6 +130,11 @@ BAD_INPUTS = [
     (["merge", "{dir}/corrupt.json", "--output", "{dir}/m.json"], 2, "not valid JSON"),
     (["merge", "{dir}/corrupt.json"], 2, "Missing option '--output'"),
     (["merge", "{dir}/newer.json", "--output", "{dir}/m.json"], 2, "schema version 99 is newer"),
+    (
+        ["compare", "{golden}", "{golden}", "--new-set", "fastapi<1"],
+        2,
+        "NEW has no cells under version set 'fastapi<1'; it has: installed",
+    ),
     (["diagnose", "{dir}/missing.json"], 2, "cannot read"),
     (["diagnose", "{dir}/corrupt.json"], 2, "not valid JSON"),
     (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
@@ -167,7 +176,10 @@ def test_the_table_covers_at_least_thirty_bad_inputs() -> None:
 def test_bad_input_gets_one_line_and_an_exit_code(
     args: list[str], code: int, message: str, input_dir: Path
 ) -> None:
-    result = sessionbench(*[arg.replace("{dir}", str(input_dir)) for arg in args])
+    golden = Path(__file__).parent / "golden" / "results-v2.json"
+    result = sessionbench(
+        *[arg.replace("{dir}", str(input_dir)).replace("{golden}", str(golden)) for arg in args]
+    )
     assert_one_line(result, code, message)
 
 
@@ -200,3 +212,10 @@ def test_a_wrong_password_gets_one_line_without_either_password(password_postgre
 def test_a_rate_is_constant_or_equal_steps() -> None:
     assert parse_rate("50") == (50.0,)
     assert parse_rate("20, 40,80.5") == (20.0, 40.0, 80.5)
+
+
+def test_an_unusable_environment_cache_gets_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = {**os.environ, "SESSIONBENCH_VENV_CACHE": str(tmp_path / "a-file" / "venvs")}
+    result = sessionbench("run", "--with", "fastapi==0.115.*", env=env)
+    assert_one_line(result, 2, "cannot keep environments in")

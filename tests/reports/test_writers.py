@@ -11,7 +11,7 @@ from sessionbench.bench.locust_results import unfinished_error
 from sessionbench.reports import html, junit, markdown, terminal
 from sessionbench.reports.charts import chart_specs
 from sessionbench.reports.summary import Verdict, summarise
-from sessionbench.results import FailureKind, RunResult
+from sessionbench.results import FailureKind, RunResult, SkippedCell
 
 UNFINISHED_ERROR = unfinished_error(2.0)
 
@@ -202,3 +202,20 @@ def test_charts_mark_lower_bounds_and_show_errors(run: RunResult) -> None:
     assert bounds == [(blocking, "p99"), (blocking, "max")]
     percents = {row["cell"]: row["percent"] for row in rows("errors")}
     assert percents[blocking] == pytest.approx(100 * 4 / 173)
+
+
+def test_cells_under_a_version_set_and_skipped_cells_are_named(run: RunResult) -> None:
+    under_set = run.cells[0].model_copy(deep=True)
+    under_set.config.version_set = "fastapi==0.115.*"
+    under_set.config.id += "/fastapi==0.115.*"
+    run.cells.append(under_set)
+    run.skipped_cells.append(
+        SkippedCell(id="async-session/x/fastapi==0.119.*", version_set="fastapi==0.119.*",
+                    reason="FastAPI 0.119.1 has no Depends(scope=...)")
+    )  # fmt: skip
+    text = markdown.render(run)
+    assert "| async-session (fastapi==0.115.*) |" in text
+    assert "skipped **async-session/x/fastapi==0.119.*" in text
+    shown = terminal.render(run)
+    assert "versions" in shown and "fastapi==0.115.*" in shown and "installed" in shown
+    assert "has no Depends(scope=...)" in shown
