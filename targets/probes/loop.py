@@ -136,8 +136,7 @@ class LoopMonitor:
         """Watch the loop running now instead, if it is another one."""
         if asyncio.get_running_loop() is self._loop:
             return
-        if self._handle is not None:
-            self._handle.cancel()
+        # The old loop's pending tick finds itself stale and ends there.
         if self._clock is not None:
             self._clock.close()
         self._watch_this_loop()
@@ -152,8 +151,9 @@ class LoopMonitor:
         self._arm(self.last_tick)
 
     def stop(self) -> None:
+        """From any thread: a tick that still comes finds the monitor stopped."""
         self._stop.set()
-        if self._handle is not None:
+        if self._handle is not None and self._loop_thread_id == threading.get_ident():
             self._handle.cancel()
         if self._watchdog.is_alive():
             self._watchdog.join(timeout=1)
@@ -168,9 +168,11 @@ class LoopMonitor:
     def _arm(self, now: float) -> None:
         assert self._loop is not None
         self._due = now + PERIOD_S
-        self._handle = self._loop.call_later(PERIOD_S, self._tick)
+        self._handle = self._loop.call_later(PERIOD_S, self._tick, self._loop)
 
-    def _tick(self) -> None:
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._stop.is_set() or loop is not self._loop:
+            return
         now = time.perf_counter()
         late_ms = max(0.0, (now - self._due) * 1000)
         self.lag.record(late_ms)

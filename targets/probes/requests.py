@@ -86,7 +86,8 @@ class RequestTrackingMiddleware:
             await self.app(scope, receive, send)
             return
         mark = RequestMark(scope)
-        current_request.set(mark)
+        # Reset when done: a test client may run the app in its caller's own task.
+        token = current_request.set(mark)
         frame = id(sys._getframe())
         _serving[frame] = mark
 
@@ -102,6 +103,7 @@ class RequestTrackingMiddleware:
         finally:
             self.counter.in_flight -= 1
             del _serving[frame]
+            current_request.reset(token)
             if self.on_end is not None:
                 self.on_end(mark)
 
