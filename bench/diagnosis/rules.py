@@ -222,7 +222,8 @@ def engine_per_request(e: CellEvidence) -> Finding | None:
     return Finding(
         kind="engine-per-request",
         severity="error",
-        summary=f"{engines} engines (each with its own pool) created during {e.requests} requests",
+        summary=f"{engines} engines (each with its own pool) created during {e.requests} requests"
+        + (f"; built at {evidence['built_at']}" if sites else ""),
         evidence=evidence,
         explanation="An engine is built inside the request path, so every request gets a new "
         "pool and a new connection; abandoned pools keep their connections open until "
