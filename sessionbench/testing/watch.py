@@ -51,13 +51,12 @@ class TestWatch:
         Starlette.__call__ = watched  # type: ignore[method-assign,assignment]
 
     def stop(self) -> tuple[ProbeReading, float]:
-        """The final reading, after a full collection when the test touched a database
-        (only then can anything be left to reclaim); and the test's duration."""
+        """The final reading, after a full collection when something a request began is
+        still alive (a full collection costs tens of ms; healthy requests leave nothing
+        for it to decide); and the test's duration."""
         if self._original is not None:
             Starlette.__call__ = self._original  # type: ignore[method-assign,assignment]
-        database = self.probes.database
-        touched = database.sessions_begun or database.checkouts
-        if touched:
+        if self.probes.database.request_leftovers():
             # A driver warns when its connection is collected unclosed; the leak is this
             # test's finding, and the warning must not fail whichever test runs next.
             with warnings.catch_warnings():

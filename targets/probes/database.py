@@ -198,6 +198,15 @@ class DatabaseProbe:
             self.gc_cleaned_connections += 1
         self._showwarning(message, category, *args, **kwargs)
 
+    def request_leftovers(self) -> int:
+        """Sessions requests began that are still alive, and connections they still have
+        checked out: what a full collection could still change (cheap to count)."""
+        sessions = sum(
+            1 for s in list(self._sessions) if self._session_sites.get(id(s), (None,))[0]
+        )
+        connections = sum(1 for (route, _line), _at in list(self._out.values()) if route)
+        return sessions + connections
+
     # -- readings ---------------------------------------------------------------------
     def snapshot(self) -> PoolReading:
         watched = [p for p in self._watched if isinstance(p, QueuePool)]
