@@ -36,7 +36,7 @@ def measure(app: FastAPI, requests: list[tuple[str, str]]) -> ProbeReading:
     async def serve() -> ProbeReading:
         probes.start()
         try:
-            transport = httpx.ASGITransport(app=probes.middleware(app))
+            transport = httpx.ASGITransport(app=probes.middleware(app), raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 for method, path in requests:
                     await client.request(method, path)
@@ -181,4 +181,31 @@ def test_a_commit_after_the_response_names_its_dependency(tmp_path: Path) -> Non
     assert sites(reading.commits.after_response_at) == {
         ("POST /items", line_of(get_db, "db.commit()"), 1)
     }
+    engine.dispose()
+
+
+def test_checkout_waits_are_timed_for_every_engine_and_put_back(tmp_path: Path) -> None:
+    from sqlalchemy.pool import Pool, QueuePool
+
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.05,
+    )
+    app = FastAPI()
+
+    @app.get("/busy")
+    def busy() -> None:
+        with engine.connect():  # the only connection is taken: waits, then times out
+            pass
+
+    held = engine.connect()
+    original = Pool.__dict__["connect"]
+    reading = measure(app, [("GET", "/busy")])
+    held.close()
+    assert reading.pool.pool_timeouts == 1
+    assert max(reading.pool.checkout_wait_ms) >= 50  # the engine was never handed over
+    assert Pool.__dict__["connect"] is original
     engine.dispose()

@@ -3,7 +3,7 @@
     from sessionbench.targets.probes import Probes
 
     probes = Probes()
-    probes.watch_engine(engine)            # sync Engine or AsyncEngine
+    probes.watch_engine(engine)            # optional: its pool's overflow
     probes.watch_registry(scoped_session)  # optional: async_scoped_session / scoped_session
     probes.install(app)                    # adds GET /_sessionbench/probe, starts at startup
 

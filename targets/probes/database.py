@@ -2,8 +2,8 @@
 
 Listeners sit on the `Pool`, `Session` and `Engine` classes, so they also see engines
 a target builds on the fly (one per request, say) that were never handed to the probes.
-The engine a target does hand over (`watch_engine`) also reports its pool's size,
-overflow and the time requests wait for a connection.
+Checkout waits are timed for every pool too (`checkout_wait`); the engine a target
+does hand over (`watch_engine`) also reports its pool's overflow.
 
 Each checkout, session and first connection is attributed to the request being served
 (its route) and the app's own line, so what is left over names where it came from.
@@ -15,12 +15,13 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, QueuePool
 
 from sessionbench.reading import PoolReading
 
+from .checkout_wait import CheckoutWait
 from .histograms import HoldTimes
 from .locations import APP_FRAME_DEPTH, app_location_here
 from .requests import OUTSIDE, RequestMark, current_request, current_route
@@ -43,10 +44,9 @@ class DatabaseProbe:
         self.checked_out_max = 0
         self.invalidations = 0
         self.pools_connected = 0  # pools that made a first connection: engines in use
-        self.pool_timeouts = 0
         self.gc_cleaned_connections = 0
         self.overflow_max = 0
-        self.checkout_wait_ms: dict[int, int] = {}
+        self.checkout_wait = CheckoutWait()
         self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self.sessions_begun = 0
         self._holding: set[int] = set()  # ids of sessions inside a transaction
@@ -82,6 +82,7 @@ class DatabaseProbe:
         self._listen(Engine, "engine_connect", self._on_engine_connect)
         self._listen(Session, "after_begin", self._on_session_begin)
         self._listen(Session, "after_transaction_end", self._on_transaction_end)
+        self.checkout_wait.install()
         warnings.filterwarnings("always", message=GC_CONNECTION_WARNING)
         warnings.showwarning = self._count_warning
 
@@ -89,6 +90,7 @@ class DatabaseProbe:
         for target, name, fn in self._listeners:
             if event.contains(target, name, fn):
                 event.remove(target, name, fn)
+        self.checkout_wait.uninstall()
         warnings.showwarning = self._showwarning
 
     def _listen(self, target: Any, name: str, fn: Callable[..., None]) -> None:
@@ -96,23 +98,8 @@ class DatabaseProbe:
         self._listeners.append((target, name, fn))
 
     def watch_engine(self, engine: Engine) -> None:
-        """Time checkouts and read size/overflow of this engine's pool."""
-        pool = engine.pool
-        self._watched.append(pool)
-        connect = pool.connect
-
-        def timed_connect() -> Any:
-            started = time.perf_counter()
-            try:
-                return connect()
-            except exc.TimeoutError:
-                self.pool_timeouts += 1
-                raise
-            finally:
-                bucket = int((time.perf_counter() - started) * 1000)
-                self.checkout_wait_ms[bucket] = self.checkout_wait_ms.get(bucket, 0) + 1
-
-        pool.connect = timed_connect  # type: ignore[method-assign]
+        """Read the overflow of this engine's pool."""
+        self._watched.append(engine.pool)
 
     def watch_registry(self, size: Callable[[], int]) -> None:
         self._scoped_registries.append(size)
@@ -220,9 +207,9 @@ class DatabaseProbe:
             checked_out_max=self.checked_out_max,
             overflow=max(0, sum(p.overflow() for p in watched)),
             overflow_max=self.overflow_max,
-            pool_timeouts=self.pool_timeouts,
+            pool_timeouts=self.checkout_wait.timeouts,
             invalidations=self.invalidations,
-            checkout_wait_ms=dict(self.checkout_wait_ms),
+            checkout_wait_ms=dict(self.checkout_wait.histogram),
             engines_connected=self.pools_connected,
             pools_alive=len(self._engines),
             sessions_begun=self.sessions_begun,

@@ -31,7 +31,8 @@ async def read_note(note_id: int, db: AsyncDb) -> NoteOut:
 
 @app.get("/notes")
 def list_notes(db: Db) -> list[NoteOut]:
-    return [NoteOut(id=n.id, text=n.text) for n in db.scalars(select(Note).limit(10))]
+    notes = db.scalars(select(Note).order_by(Note.id.desc()).limit(10))
+    return [NoteOut(id=n.id, text=n.text) for n in notes]
 
 
 # -- mistakes ----------------------------------------------------------------------------
