@@ -160,6 +160,10 @@ class LoopMonitor:
         if self._clock is not None:
             self._clock.close()
 
+    @property
+    def watched_loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
     def stalls_since(self, seq: int) -> list[StallReading]:
         """Stall details numbered `seq` and later that are still in the buffer."""
         first = self.stall_count - len(self.stalls)
@@ -228,14 +232,20 @@ class LoopMonitor:
                 )
             last = self.last_tick
             if last != captured_for and now - last > WATCHDOG_THRESHOLD_S:
-                frame = sys._current_frames().get(self._loop_thread_id)
-                if frame is not None:
-                    stack, app_frame = format_stack(frame, STACK_DEPTH)
-                    mark = request_on_stack(frame, APP_FRAME_DEPTH)
-                    route = mark.route if mark is not None else None
-                    self._captures.append((time.perf_counter(), stack, app_frame, route))
+                self._capture()
                 captured_for = last
             previous, previous_cpu = now, cpu
+
+    def _capture(self) -> None:
+        """The loop thread's stack as text.  Its frames are not kept past this call:
+        a frame held by the watchdog would keep every object on that stack alive (a
+        request's session, counted as leaked)."""
+        frame = sys._current_frames().get(self._loop_thread_id)
+        if frame is not None:
+            stack, app_frame = format_stack(frame, STACK_DEPTH)
+            mark = request_on_stack(frame, APP_FRAME_DEPTH)
+            route = mark.route if mark is not None else None
+            self._captures.append((time.perf_counter(), stack, app_frame, route))
 
     def _sample_held(
         self,

@@ -101,11 +101,11 @@ class RequestTrackingMiddleware:
         try:
             await self.app(scope, receive, marking_send)
         finally:
-            self.counter.in_flight -= 1
             del _serving[frame]
             current_request.reset(token)
             if self.on_end is not None:
                 self.on_end(mark)
+            self.counter.in_flight -= 1  # last: a reader waiting for 0 sees it all done
 
 
 _MIDDLEWARE_CODE = RequestTrackingMiddleware.__call__.__code__
