@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, QueuePool
 
@@ -155,6 +155,11 @@ class DatabaseProbe:
             self.sessions_begun += 1
             weakref.finalize(session, self._on_session_collected, id(session))
         self._holding.add(id(session))
+        if isinstance(session.bind, Connection):
+            # Bound to a connection its owner opened (a test's transactional fixture):
+            # the owner ends that transaction, not the request that used the session.
+            self._session_sites[id(session)] = (None, app_location_here(APP_FRAME_DEPTH))
+            return
         self._session_sites[id(session)] = _site()
         mark = current_request.get()
         if mark is not None:

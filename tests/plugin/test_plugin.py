@@ -19,7 +19,11 @@ PROJECT = Path(__file__).parent / "project"
 MAIN = PROJECT / "notes" / "main.py"
 ARGS = ("-p", "no:locust", "-p", "no:cacheprovider")
 
-HEALTHY = ["test_create_and_read", "test_create_and_read_async"]
+HEALTHY = [
+    "test_create_and_read",
+    "test_create_and_read_async",
+    "test_list_in_a_rolled_back_transaction",
+]
 # test -> (finding kind, route, function, text of the line it must name; None: any line)
 MISTAKES = {
     "test_read_v1": ("event-loop-blocking", "GET /v1/notes/{note_id}", "read_note_v1", "db.get"),

@@ -15,6 +15,10 @@ async def test_create_and_read_async(async_client: httpx.AsyncClient) -> None:
     assert (await async_client.get(f"/notes/{created['id']}")).json() == created
 
 
+def test_list_in_a_rolled_back_transaction(transactional_client: TestClient) -> None:
+    assert transactional_client.get("/notes").status_code == 200
+
+
 def test_read_v1(client: TestClient) -> None:
     created = client.post("/notes", json={"text": "bread"}).json()
     assert client.get(f"/v1/notes/{created['id']}").status_code == 200
