@@ -85,6 +85,7 @@ class StallLog:
                     cause=stall.cause,
                     stack=self._stack_id(stall.stack) if stall.stack else None,
                     app_frame=stall.app_frame,
+                    route=stall.route,
                 )
             )
             self.next_seq = stall.seq + 1

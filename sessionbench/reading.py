@@ -17,6 +17,14 @@ from pydantic import BaseModel, Field
 StallCause = Literal["code", "gc", "other"]  # other: no Python code on the loop (GIL, CPU)
 
 
+class Site(BaseModel):
+    """Where something happened: the request that did it and the app's own line."""
+
+    route: str | None = None  # "GET /items/{id}": method and route template; None: no request
+    location: str | None = None  # the app's innermost frame, "app/db.py:12 in get_db"
+    count: int = 1
+
+
 class LagReading(BaseModel):
     """Lateness of the loop's periodic timer."""
 
@@ -37,6 +45,7 @@ class StallReading(BaseModel):
     cause: StallCause
     stack: list[str] = Field(default_factory=list)  # "file:line in function", innermost last
     app_frame: int | None = None  # index in `stack` of the innermost frame of the app's code
+    route: str | None = None  # the request the loop was serving; None: outside any request
 
 
 class StallTotals(BaseModel):
@@ -68,18 +77,41 @@ class HeldReading(BaseModel):
     gc_ms: float = 0.0
     # innermost app frame -> ms the loop waited there (a bounded set of frames)
     app_waiting_frames: dict[str, float] = Field(default_factory=dict)
+    # route -> ms the loop waited in the app's code serving it ("" outside any request)
+    app_waiting_routes: dict[str, float] = Field(default_factory=dict)
+
+
+class LoopCallsReading(BaseModel):
+    """Sync driver calls made on a thread that runs an event loop: each holds the loop
+    for a round trip to the server, however short, so none is too fast to count."""
+
+    calls: int = 0
+    total_ms: float = 0.0
+    max_ms: float = 0.0
+    sites: list[Site] = Field(default_factory=list)
 
 
 class LoopReading(BaseModel):
     lag: LagReading = Field(default_factory=LagReading)
     stalls: StallTotals = Field(default_factory=StallTotals)
     held: HeldReading = Field(default_factory=HeldReading)
+    sync_driver_calls: LoopCallsReading = Field(default_factory=LoopCallsReading)
 
 
 class GcReading(BaseModel):
     collections: int = 0
     pause_total_ms: float = 0.0
     pause_max_ms: float = 0.0
+
+
+class HoldReading(BaseModel):
+    """How long one route's requests kept a pool connection, checkout to checkin."""
+
+    checkins: int = 0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    histogram: dict[int, int] = Field(default_factory=dict)  # whole ms -> checkins
 
 
 class PoolReading(BaseModel):
@@ -102,6 +134,17 @@ class PoolReading(BaseModel):
     sessions_in_transaction: int = 0
     scoped_registry: int | None = None  # None: no registry watched
     gc_cleaned_connections: int = 0
+    # Attribution: which route and which line of the app.
+    checked_out_at: list[Site] = Field(default_factory=list)  # connections still out
+    sessions_alive_at: list[Site] = Field(default_factory=list)  # where each last began
+    sessions_in_transaction_at: list[Site] = Field(default_factory=list)
+    gc_cleaned_at: list[Site] = Field(default_factory=list)  # sessions the GC closed
+    # Transactions still open when the request that began them had ended.
+    idle_after_request: int = 0
+    idle_after_request_at: list[Site] = Field(default_factory=list)
+    # Pools first connected by a request and never used by another: an engine per request.
+    engines_in_requests_at: list[Site] = Field(default_factory=list)
+    hold_by_route: dict[str, HoldReading] = Field(default_factory=dict)  # "" outside requests
 
 
 class ThreadpoolReading(BaseModel):
@@ -116,6 +159,7 @@ class CommitReading(BaseModel):
     commits_after_response: int = 0
     # after the response, but from a task the app handed to BackgroundTasks on purpose
     background_commits_after_response: int = 0
+    after_response_at: list[Site] = Field(default_factory=list)
 
 
 class RequestReading(BaseModel):

@@ -243,6 +243,7 @@ class Stall(BaseModel):
     cause: StallCause
     stack: int | None = None  # index into `Diagnostics.stacks`; None for GC and "other"
     app_frame: int | None = None  # index in that stack of the app's innermost frame
+    route: str | None = None  # the request the loop was serving ("GET /items/{id}")
 
 
 class ServerAfter(BaseModel):

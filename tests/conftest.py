@@ -7,6 +7,8 @@ import pytest
 from sessionbench.bench.databases.local_cluster import LocalClusterUnavailable, local_cluster
 from sessionbench.bench.processes import ChildProcesses
 
+pytest_plugins = ["pytester"]  # the pytest plugin's tests run a user's project
+
 POSTGRES_URL_ENV = "SESSIONBENCH_POSTGRES_URL"
 MYSQL_URL_ENV = "SESSIONBENCH_MYSQL_URL"
 

@@ -7,7 +7,7 @@ the window is the probes' uptime and the requests are the ones the app saw.
 
 from dataclasses import dataclass, field
 
-from sessionbench.reading import PoolReading, ProbeReading
+from sessionbench.reading import PoolReading, ProbeReading, Site
 from sessionbench.results import (
     CellResult,
     DatabaseChecks,
@@ -17,6 +17,8 @@ from sessionbench.results import (
     Stall,
 )
 from sessionbench.targets.config import PoolSettings
+
+from .thresholds import Limits
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class CellEvidence:
     failures_by_kind: list[FailureKind] = field(default_factory=list)
     health_p99_ms: float | None = None  # GET /health beside the database routes
     checks: DatabaseChecks | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def of(cls, cell: CellResult) -> "CellEvidence | None":
@@ -79,3 +82,12 @@ class CellEvidence:
         if stall.app_frame is not None and stall.app_frame < len(stack):
             return stack[stall.app_frame]
         return stack[-1] if stack else "(stack not captured)"
+
+
+def where(sites: list[Site]) -> str:
+    """The most frequent site, as "GET /items/{id} at app/db.py:12 in get_db"."""
+    if not sites:
+        return "(not attributed)"
+    top = max(sites, key=lambda site: site.count)
+    route = top.route or "outside any request"
+    return f"{route} at {top.location}" if top.location else route

@@ -7,7 +7,7 @@ from sessionbench.results import CellResult, Decision, Finding
 
 from ..latency import percentile
 from . import thresholds as t
-from .evidence import CellEvidence
+from .evidence import CellEvidence, where
 
 
 def decided(figure: str, value: float, threshold: float) -> Decision:
@@ -26,16 +26,20 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
     # alone (formatting an error's traceback, say) is a consequence, not the cause.
     window_ms = max(e.window_s, 1e-3) * 1000
     stalls = [s for s in e.stalls if s.app_frame is not None]
-    long = [s for s in stalls if s.duration_ms >= t.BLOCKING_STALL_MS]
+    long = [s for s in stalls if s.duration_ms >= e.limits.blocking_stall_ms]
     stalled_ms = sum(s.duration_ms for s in long)
     held = e.final.loop.held
     waiting_share = held.app_waiting_ms / window_ms
     worst = max(stalls, key=lambda s: s.duration_ms, default=None)
+    calls = e.final.loop.sync_driver_calls
+    call_sites = [s for s in calls.sites if s.route is not None]  # while serving requests
+    request_calls = sum(s.count for s in call_sites)
     # Each criterion, as (figure, value, threshold); the first one past it decides.
     criteria = [
         ("app_waiting_share", waiting_share, t.BLOCKING_WAITING_SHARE),
-        ("stall_max_ms", worst.duration_ms if worst else 0.0, t.BLOCKING_SINGLE_STALL_MS),
+        ("stall_max_ms", worst.duration_ms if worst else 0.0, e.limits.blocking_single_stall_ms),
         ("stalled_share", stalled_ms / window_ms, t.BLOCKING_STALLED_SHARE),
+        ("sync_driver_calls", request_calls, t.BLOCKING_SYNC_DRIVER_CALLS),
     ]
     if len(long) >= t.BLOCKING_MIN_STALLS:
         criteria.append(("stalls_per_s", len(long) / e.window_s, t.BLOCKING_STALLS_PER_S))
@@ -43,20 +47,27 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
     if not passed:
         return None
     figure, value, threshold = max(passed, key=lambda c: c[1] / c[2])
-    where = (
-        max(held.app_waiting_frames.items(), key=lambda kv: kv[1])[0]
-        if figure == "app_waiting_share" and held.app_waiting_frames
-        else e.app_location(worst)
-        if worst
-        else "(stack not captured)"
-    )
+    routes = {r: ms for r, ms in held.app_waiting_routes.items() if r}
+    if figure == "app_waiting_share" and held.app_waiting_frames:
+        code = max(held.app_waiting_frames.items(), key=lambda kv: kv[1])[0]
+        route = max(routes.items(), key=lambda kv: kv[1])[0] if routes else None
+    elif figure == "sync_driver_calls":
+        top = max(call_sites, key=lambda site: site.count)
+        code, route = top.location or "(not attributed)", top.route
+    else:
+        code = e.app_location(worst) if worst else "(stack not captured)"
+        route = worst.route if worst else None
+    blocking = f"{route} at {code}" if route else code
     evidence: dict[str, float | int | str] = {
         "app_waiting_share": round(waiting_share, 3),
         "app_running_share": round(held.app_running_ms / window_ms, 3),
         "stalls": len(long),
         "stall_max_ms": round(worst.duration_ms, 1) if worst else 0.0,
         "stalled_ms_total": round(stalled_ms, 1),
-        "blocking_code": where,
+        "sync_driver_calls": request_calls,
+        "sync_driver_ms": round(calls.total_ms, 1),
+        "blocking_code": code,
+        "route": route or "(outside any request)",
     }
     if e.health_p99_ms is not None:
         evidence["health_p99_ms"] = e.health_p99_ms
@@ -64,7 +75,8 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
         kind="event-loop-blocking",
         severity="error",
         summary=f"event loop held by the app's code: waiting in it {waiting_share:.0%} of the "
-        f"run, {len(long)} stalls up to {evidence['stall_max_ms']:.0f} ms, in {where}",
+        f"run, {len(long)} stalls up to {evidence['stall_max_ms']:.0f} ms, {request_calls} sync "
+        f"driver calls on the loop, in {blocking}",
         evidence=evidence,
         explanation="Code ran on the event loop thread without yielding (a sync database call "
         "inside an async def route, typically): while it runs, no other request on this "
@@ -189,7 +201,12 @@ def connection_churn(e: CellEvidence) -> Finding | None:
 
 def engine_per_request(e: CellEvidence) -> Finding | None:
     engines = e.pool.engines_connected
-    built = max(0, engines - t.ENGINES_AT_STARTUP)
+    sites = e.pool.engines_in_requests_at
+    by_route: dict[str | None, int] = {}
+    for site in sites:
+        by_route[site.route] = by_route.get(site.route, 0) + site.count
+    in_one_route = max(by_route.values(), default=0)
+    built = max(0, engines - e.limits.engines_at_startup, in_one_route - t.LAZY_ENGINES_PER_ROUTE)
     per_request = built / max(e.requests, 1)
     if built < 1 or per_request < t.ENGINES_PER_REQUEST:
         return None
@@ -198,13 +215,15 @@ def engine_per_request(e: CellEvidence) -> Finding | None:
         "engines_per_request": round(per_request, 3),
         "connections_opened": e.pool.connections_opened,
         "requests": e.requests,
+        "built_at": where(sites),
     }
     if e.server_after is not None:
         evidence["server_connections_after"] = e.server_after.server_connections
     return Finding(
         kind="engine-per-request",
         severity="error",
-        summary=f"{engines} engines (each with its own pool) created during {e.requests} requests",
+        summary=f"{engines} engines (each with its own pool) created during {e.requests} requests"
+        + (f"; built at {evidence['built_at']}" if sites else ""),
         evidence=evidence,
         explanation="An engine is built inside the request path, so every request gets a new "
         "pool and a new connection; abandoned pools keep their connections open until "
@@ -221,15 +240,17 @@ def connection_leak(e: CellEvidence) -> Finding | None:
     reclaimed = e.pool.gc_cleaned_connections
     if still_out + reclaimed < t.LEAKED_CONNECTIONS_MIN:
         return None
+    leaked_at = where(e.pool.gc_cleaned_at + e.pool.checked_out_at)
     return Finding(
         kind="connection-leak",
         severity="error",
         summary=f"{reclaimed} connections reclaimed by the garbage collector, {still_out} "
-        "still checked out after load stopped",
+        f"still checked out after load stopped; from {leaked_at}",
         evidence={
             "gc_reclaimed_connections": reclaimed,
             "checked_out_after_quiesce": still_out,
             "requests_in_flight_after_quiesce": e.in_flight,
+            "leaked_at": leaked_at,
         },
         explanation="Sessions were not closed on some path (typically the error path without "
         "try/finally): they were garbage-collected still holding their transaction, so "
@@ -248,19 +269,22 @@ def session_leak(e: CellEvidence) -> Finding | None:
     # Sessions a registry created but that never got a connection never began.
     opened = max(pool.sessions_begun, held, 1)
     share = held / opened
-    if held < t.LEAKED_SESSIONS_MIN or share < t.LEAKED_SESSIONS_SHARE:
+    limits = e.limits
+    if held < limits.leaked_sessions_min or share < limits.leaked_sessions_share:
         return None
     evidence: dict[str, float | int | str] = {
         "sessions_alive_after_quiesce": pool.sessions_alive,
         "sessions_opened": opened,
         "requests_in_flight_after_quiesce": e.in_flight,
+        "begun_at": where(pool.sessions_alive_at),
     }
     if registry is not None:
         evidence["scoped_registry_size"] = registry
     return Finding(
         kind="session-leak",
         severity="error",
-        summary=f"{held} of {opened} sessions still held after load stopped and a full GC",
+        summary=f"{held} of {opened} sessions still held after load stopped and a full GC; "
+        f"begun at {evidence['begun_at']}",
         evidence=evidence,
         explanation="Something keeps every request's session alive: a scoped-session registry "
         "whose entries are never removed grows by one session (and one finished task) per "
@@ -268,28 +292,33 @@ def session_leak(e: CellEvidence) -> Finding | None:
         hint="Call `await Session.remove()` in a finally block at the end of each request, or "
         "use a plain async_sessionmaker session per request.",
         decided=min(
-            decided("sessions_held", held, t.LEAKED_SESSIONS_MIN),
-            decided("sessions_held_share", share, t.LEAKED_SESSIONS_SHARE),
+            decided("sessions_held", held, limits.leaked_sessions_min),
+            decided("sessions_held_share", share, limits.leaked_sessions_share),
             key=lambda d: d.margin,
         ),
     )
 
 
 def idle_in_transaction(e: CellEvidence) -> Finding | None:
-    in_tx = max(0, e.pool.sessions_in_transaction - e.in_flight)
+    pool = e.pool
+    in_tx = max(0, pool.sessions_in_transaction - e.in_flight)
     server_idle = e.server_after.idle_in_transaction if e.server_after else 0
-    worst = max(in_tx, server_idle)
+    worst = max(in_tx, server_idle, pool.idle_after_request)
     oldest = e.diagnostics.idle_in_transaction_max_age_s
+    left_open_at = where(pool.idle_after_request_at or pool.sessions_in_transaction_at)
     evidence: dict[str, float | int | str] = {
         "sessions_in_transaction": in_tx,
         "server_idle_in_transaction": server_idle,
+        "open_after_their_request": pool.idle_after_request,
         "oldest_idle_in_transaction_s": round(oldest, 2),
+        "left_open_at": left_open_at,
     }
     if worst >= t.IDLE_IN_TRANSACTION_MIN:
         return Finding(
             kind="idle-in-transaction",
             severity="error",
-            summary=f"{worst} transactions left open after load stopped",
+            summary=f"{worst} transactions left open after their request or after load "
+            f"stopped; begun at {left_open_at}",
             evidence=evidence,
             explanation="Sessions began a transaction that was neither committed nor rolled "
             "back; the server keeps its locks and snapshot until the connection is closed.",
@@ -360,15 +389,18 @@ def lost_write(e: CellEvidence) -> Finding | None:
     misses = checks.read_your_write_misses if checks else 0
     if late + missing + misses < t.LOST_WRITES_MIN:
         return None
+    sites = e.final.commits.after_response_at
+    late_at = f"; late commits in {where(sites)}" if sites else ""
     return Finding(
         kind="lost-write",
         severity="error",
         summary=f"{late} commits completed after their response was sent; {missing} "
         f"acknowledged writes missing, {misses} of "
         f"{checks.read_your_write_probes if checks else 0} immediate reads missed the row "
-        "just written",
+        f"just written{late_at}",
         evidence={
             "commits_after_response": late,
+            "late_commit_at": where(sites),
             "background_commits_after_response": (
                 e.final.commits.background_commits_after_response
             ),
@@ -440,7 +472,8 @@ SUBSUMES = {
     # A session shared by every request is never closed: the connection and the open
     # transaction it keeps are part of the same mistake.
     "shared-session": {"connection-leak", "idle-in-transaction", *_ANY_CAUSE},
-    "session-leak": _ANY_CAUSE,
+    # A session something keeps keeps its transaction open past its request.
+    "session-leak": {"idle-in-transaction", *_ANY_CAUSE},
     "idle-in-transaction": _ANY_CAUSE,
     "lost-write": _ANY_CAUSE,
     "engine-per-request": {"connection-churn", *_ANY_CAUSE},

@@ -5,6 +5,8 @@ problem does); the truth table (tests/integration/test_truth_table.py) checks th
 against targets built to have each problem and targets built not to.
 """
 
+from dataclasses import dataclass
+
 # Every finding states the figure that decided it and its margin past the threshold.
 # Figures of one cell spread by 10-20 % from run to run on a busy 2-core machine (the
 # gate's calibration measured a coefficient of variation near 19 % for 3 s runs), so a
@@ -34,6 +36,11 @@ BLOCKING_SINGLE_STALL_MS = 1000.0
 # Postgres: 11-17 %).  Ten times the noise floor: 5 % of the worker's capacity gone to
 # waiting on the loop is a pattern, not noise.
 BLOCKING_WAITING_SHARE = 0.05
+# Sync driver calls (psycopg, PyMySQL, sqlite3) made on the loop's thread while serving a
+# request: each holds the loop for its round trip, so one is the pattern, however fast.
+# An async app makes none (its drivers await); start-up code outside requests is not
+# counted.
+BLOCKING_SYNC_DRIVER_CALLS = 1
 
 # GC pauses (a note, not a problem of the strategy) -----------------------------------
 # Full collections in a busy app stop the loop for 50-80 ms on this kind of machine.
@@ -69,6 +76,10 @@ ENGINES_AT_STARTUP = 2
 # the request path gives one per request (less when requests fail before connecting).
 # One request in four is far above any start-up cost spread over a run.
 ENGINES_PER_REQUEST = 0.25
+# Engines first connected by a request of one route and never used by another request:
+# one per route may be a lazily built shared engine (connected on first use, its route
+# called once); more from the same route are built per request.
+LAZY_ENGINES_PER_ROUTE = 1
 
 # connection-leak ---------------------------------------------------------------------
 # Connections still checked out after load stopped and a full GC ran, or reclaimed by
@@ -114,3 +125,16 @@ FAILED_REQUESTS_MIN = 1
 # From one request in a hundred the failures are an error, below it a warning.
 FAILED_REQUESTS_ERROR_RATE = 0.01
 FAILURE_CAUSES_SHOWN = 3  # the most frequent causes, in the finding's evidence
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds that depend on how long the evidence was gathered.  A run's
+    defaults suit minutes of load; a caller looking at a short window of a few requests
+    (a test) sets its own, since a pattern has no time there to recur."""
+
+    blocking_stall_ms: float = BLOCKING_STALL_MS
+    blocking_single_stall_ms: float = BLOCKING_SINGLE_STALL_MS
+    leaked_sessions_min: int = LEAKED_SESSIONS_MIN
+    leaked_sessions_share: float = LEAKED_SESSIONS_SHARE
+    engines_at_startup: int = ENGINES_AT_STARTUP

@@ -3,13 +3,14 @@
     from sessionbench.targets.probes import Probes
 
     probes = Probes()
-    probes.watch_engine(engine)            # sync Engine or AsyncEngine
+    probes.watch_engine(engine)            # optional: its pool's overflow
     probes.watch_registry(scoped_session)  # optional: async_scoped_session / scoped_session
     probes.install(app)                    # adds GET /_sessionbench/probe, starts at startup
 
 What it measures, inside the app's own process:
 - event-loop lag: a 2 ms timer's lateness (max, p99, total, histogram) and stalls with
   their cause (GC or code) and the loop thread's stack while it was blocked;
+- sync driver calls made on the loop's thread (each blocks it for a round trip);
 - GC pauses (`gc.callbacks`), so collector pauses are never blamed on the strategy;
 - pool: connections opened/closed, checked out (max), overflow, checkout waits, pool
   timeouts, invalidations, engines in use, connections the GC had to clean up;
@@ -17,6 +18,11 @@ What it measures, inside the app's own process:
 - the threadpool: tokens borrowed of the total;
 - commits that completed after the response had been sent;
 - requests in flight.
+
+Each stall, held connection, open session, reclaimed session, late commit and engine
+built in a request names its route ("GET /items/{id}") and the app's own line; pool
+hold times are kept per route.  The listeners sit on SQLAlchemy's classes, so every
+engine and session the app creates is seen, whenever and wherever it is created.
 
 `GET /_sessionbench/probe` returns the reading (`sessionbench.reading.ProbeReading`) as
 JSON; `?since=N` returns the stall details from number N on (the reading's `next_stall`
@@ -41,6 +47,7 @@ from .commits import CommitTiming
 from .database import DatabaseProbe
 from .gcwatch import GcWatch
 from .loop import PERIOD_S, LoopMonitor
+from .loop_calls import LoopCalls
 from .requests import PROBE_PATH, RequestCounter, RequestTrackingMiddleware
 from .threadpool import ThreadpoolProbe
 
@@ -54,6 +61,7 @@ class Probes:
         self.database = DatabaseProbe()
         self.threadpool = ThreadpoolProbe()
         self.commits = CommitTiming()
+        self.loop_calls = LoopCalls()
         self.requests = RequestCounter()
         self.started = time.perf_counter()
 
@@ -67,25 +75,41 @@ class Probes:
         self.database.watch_registry(lambda: len(scoped.registry.registry))
 
     def start(self) -> None:
+        """On the app's event loop: listen, and watch this loop."""
+        self.listen()
+        self.loop.start()
+        self.threadpool.start()
+
+    def listen(self) -> None:
+        """The listeners that need no event loop (GC, SQLAlchemy's classes)."""
         self.gc.install()
         self.database.install()
         self.commits.install()
-        self.loop.start()
-        self.threadpool.start()
+        self.loop_calls.install()
 
     def stop(self) -> None:
         self.threadpool.stop()
         self.loop.stop()
+        self.loop_calls.uninstall()
         self.commits.uninstall()
         self.database.uninstall()
         self.gc.uninstall()
+
+    def middleware(self, app: Any) -> RequestTrackingMiddleware:
+        """`app` wrapped in the request tracking the readings are attributed with."""
+        return RequestTrackingMiddleware(
+            app, counter=self.requests, on_end=self.database.request_ended
+        )
 
     def snapshot(self, final: bool = False, since: int = 0) -> ProbeReading:
         if final:
             gc.collect()
         loop, lag = self.loop, self.loop.lag
         held = loop.held.model_copy(
-            update={"app_waiting_frames": dict(loop.held.app_waiting_frames)}
+            update={
+                "app_waiting_frames": dict(loop.held.app_waiting_frames),
+                "app_waiting_routes": dict(loop.held.app_waiting_routes),
+            }
         )
         reading = ProbeReading(
             uptime_s=round(time.perf_counter() - self.started, 3),
@@ -101,6 +125,7 @@ class Probes:
                 ),
                 stalls=loop.totals.model_copy(deep=True),
                 held=held,
+                sync_driver_calls=self.loop_calls.snapshot(),
             ),
             stalls=loop.stalls_since(since),
             next_stall=loop.stall_count,
@@ -127,7 +152,9 @@ class Probes:
                 self.stop()
 
         app.router.lifespan_context = lifespan
-        app.add_middleware(RequestTrackingMiddleware, counter=self.requests)
+        app.add_middleware(
+            RequestTrackingMiddleware, counter=self.requests, on_end=self.database.request_ended
+        )
 
         @app.get(PROBE_PATH, include_in_schema=False)
         async def probe(final: bool = False, since: int = 0) -> Response:

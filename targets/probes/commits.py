@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from sessionbench.reading import CommitReading
 
-from .requests import response_sent
+from .locations import APP_FRAME_DEPTH, app_location_here
+from .requests import current_request, current_route
+from .sites import SiteTally
 
 _BEGUN_BEFORE_RESPONSE = "sessionbench_begun_before_response"
 
 
 def _sent() -> bool:
-    sent = response_sent.get()
-    return sent is not None and sent[0]
+    mark = current_request.get()
+    return mark is not None and mark.sent
 
 
 class CommitTiming:
@@ -30,6 +32,7 @@ class CommitTiming:
         self.commits = 0
         self.after_response = 0
         self.background_after_response = 0
+        self.after_response_at = SiteTally()
 
     def install(self) -> None:
         event.listen(Session, "after_begin", self._on_begin)
@@ -41,7 +44,7 @@ class CommitTiming:
                 event.remove(Session, name, fn)
 
     def _on_begin(self, session: Session, _transaction: Any, _connection: Any) -> None:
-        session.info[_BEGUN_BEFORE_RESPONSE] = response_sent.get() is not None and not _sent()
+        session.info[_BEGUN_BEFORE_RESPONSE] = current_request.get() is not None and not _sent()
 
     def _on_commit(self, session: Session) -> None:
         self.commits += 1
@@ -49,6 +52,7 @@ class CommitTiming:
             return
         if session.info.get(_BEGUN_BEFORE_RESPONSE, True):
             self.after_response += 1
+            self.after_response_at.add((current_route(), app_location_here(APP_FRAME_DEPTH)))
         else:
             self.background_after_response += 1
 
@@ -57,4 +61,5 @@ class CommitTiming:
             commits=self.commits,
             commits_after_response=self.after_response,
             background_commits_after_response=self.background_after_response,
+            after_response_at=self.after_response_at.snapshot(),
         )

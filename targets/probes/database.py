@@ -2,8 +2,11 @@
 
 Listeners sit on the `Pool`, `Session` and `Engine` classes, so they also see engines
 a target builds on the fly (one per request, say) that were never handed to the probes.
-The engine a target does hand over (`watch_engine`) also reports its pool's size,
-overflow and the time requests wait for a connection.
+Checkout waits are timed for every pool too (`checkout_wait`); the engine a target
+does hand over (`watch_engine`) also reports its pool's overflow.
+
+Each checkout, session and first connection is attributed to the request being served
+(its route) and the app's own line, so what is left over names where it came from.
 """
 
 import time
@@ -12,14 +15,24 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, QueuePool
 
 from sessionbench.reading import PoolReading
 
+from .checkout_wait import CheckoutWait
+from .histograms import HoldTimes
+from .locations import APP_FRAME_DEPTH, app_location_here
+from .requests import OUTSIDE, RequestMark, current_request, current_route
+from .sites import SiteKey, SiteTally, tally
+
 # SQLAlchemy's warning when a connection is garbage-collected instead of checked in.
 GC_CONNECTION_WARNING = "The garbage collector is trying to clean up"
+
+
+def _site() -> SiteKey:
+    return (current_route(), app_location_here(APP_FRAME_DEPTH))
 
 
 class DatabaseProbe:
@@ -31,14 +44,27 @@ class DatabaseProbe:
         self.checked_out_max = 0
         self.invalidations = 0
         self.pools_connected = 0  # pools that made a first connection: engines in use
-        self.pool_timeouts = 0
         self.gc_cleaned_connections = 0
         self.overflow_max = 0
-        self.checkout_wait_ms: dict[int, int] = {}
+        self.checkout_wait = CheckoutWait()
         self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self.sessions_begun = 0
         self._holding: set[int] = set()  # ids of sessions inside a transaction
-        self._pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+        self._session_sites: dict[int, SiteKey] = {}  # id of an alive session -> its site
+        self.gc_cleaned_at = SiteTally()
+        self.idle_after_request = SiteTally()
+        # A checked-out connection's record -> (route, app line, checkout time).
+        self._out: weakref.WeakKeyDictionary[Any, tuple[SiteKey, float]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._hold: dict[str, HoldTimes] = {}
+        # Engines a request connected first, until another request uses them: engines
+        # built per request stay here.  engine -> (that request, its site).
+        self._request_engines: weakref.WeakKeyDictionary[
+            Engine, tuple[weakref.ref[RequestMark], SiteKey]
+        ] = weakref.WeakKeyDictionary()
+        self.engines_in_requests = SiteTally()
+        self._engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # that connected
         self._watched: list[Pool] = []
         self._scoped_registries: list[Callable[[], int]] = []
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = []
@@ -53,8 +79,10 @@ class DatabaseProbe:
         self._listen(Pool, "close", self._on_close)
         self._listen(Pool, "close_detached", self._on_close)
         self._listen(Pool, "invalidate", self._on_invalidate)
+        self._listen(Engine, "engine_connect", self._on_engine_connect)
         self._listen(Session, "after_begin", self._on_session_begin)
         self._listen(Session, "after_transaction_end", self._on_transaction_end)
+        self.checkout_wait.install()
         warnings.filterwarnings("always", message=GC_CONNECTION_WARNING)
         warnings.showwarning = self._count_warning
 
@@ -62,6 +90,7 @@ class DatabaseProbe:
         for target, name, fn in self._listeners:
             if event.contains(target, name, fn):
                 event.remove(target, name, fn)
+        self.checkout_wait.uninstall()
         warnings.showwarning = self._showwarning
 
     def _listen(self, target: Any, name: str, fn: Callable[..., None]) -> None:
@@ -69,47 +98,50 @@ class DatabaseProbe:
         self._listeners.append((target, name, fn))
 
     def watch_engine(self, engine: Engine) -> None:
-        """Time checkouts and read size/overflow of this engine's pool."""
-        pool = engine.pool
-        self._watched.append(pool)
-        connect = pool.connect
-
-        def timed_connect() -> Any:
-            started = time.perf_counter()
-            try:
-                return connect()
-            except exc.TimeoutError:
-                self.pool_timeouts += 1
-                raise
-            finally:
-                bucket = int((time.perf_counter() - started) * 1000)
-                self.checkout_wait_ms[bucket] = self.checkout_wait_ms.get(bucket, 0) + 1
-
-        pool.connect = timed_connect  # type: ignore[method-assign]
+        """Read the overflow of this engine's pool."""
+        self._watched.append(engine.pool)
 
     def watch_registry(self, size: Callable[[], int]) -> None:
         self._scoped_registries.append(size)
 
     # -- event handlers -------------------------------------------------------------
-    def _on_connect(self, _dbapi: Any, record: Any) -> None:
+    def _on_connect(self, _dbapi: Any, _record: Any) -> None:
         self.connections_opened += 1
-        pool = getattr(record, "_pool", None)
-        if pool is not None:
-            self._pools.add(pool)
 
     def _on_first_connect(self, _dbapi: Any, _record: Any) -> None:
         self.pools_connected += 1
 
-    def _on_checkout(self, _dbapi: Any, _record: Any, _proxy: Any) -> None:
+    def _on_engine_connect(self, connection: Any) -> None:
+        engine, mark = connection.engine, current_request.get()
+        if engine not in self._engines:
+            self._engines.add(engine)
+            if mark is not None:
+                site = (mark.route, app_location_here(APP_FRAME_DEPTH))
+                self._request_engines[engine] = (weakref.ref(mark), site)
+                self.engines_in_requests.add(site)
+            return
+        origin = self._request_engines.get(engine)
+        if origin is not None and origin[0]() is not mark:
+            # Another request (or code outside requests) uses it: a shared engine.
+            del self._request_engines[engine]
+            self.engines_in_requests.add(origin[1], -1)
+
+    def _on_checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
         self.checkouts += 1
         self.checked_out += 1
         self.checked_out_max = max(self.checked_out_max, self.checked_out)
         for pool in self._watched:
             if isinstance(pool, QueuePool):
                 self.overflow_max = max(self.overflow_max, pool.overflow())
+        self._out[record] = (_site(), time.perf_counter())
 
-    def _on_checkin(self, _dbapi: Any, _record: Any) -> None:
+    def _on_checkin(self, _dbapi: Any, record: Any) -> None:
         self.checked_out = max(0, self.checked_out - 1)
+        out = self._out.pop(record, None)
+        if out is not None:
+            (route, _location), since = out
+            hold = self._hold.setdefault(route or OUTSIDE, HoldTimes())
+            hold.add((time.perf_counter() - since) * 1000)
 
     def _on_close(self, _dbapi: Any, *_args: Any) -> None:
         self.connections_closed += 1
@@ -123,6 +155,22 @@ class DatabaseProbe:
             self.sessions_begun += 1
             weakref.finalize(session, self._on_session_collected, id(session))
         self._holding.add(id(session))
+        if isinstance(session.bind, Connection):
+            # Bound to a connection its owner opened (a test's transactional fixture):
+            # the owner ends that transaction, not the request that used the session.
+            self._session_sites[id(session)] = (None, app_location_here(APP_FRAME_DEPTH))
+            return
+        self._session_sites[id(session)] = _site()
+        mark = current_request.get()
+        if mark is not None:
+            mark.sessions.append(weakref.ref(session))
+
+    def request_ended(self, mark: RequestMark) -> None:
+        """Transactions the request began and left open: nothing will end them now."""
+        for ref in mark.sessions:
+            session = ref()
+            if session is not None and session.in_transaction():
+                self.idle_after_request.add(self._session_sites.get(id(session), (None, None)))
 
     def _on_transaction_end(self, session: Session, transaction: Any) -> None:
         if transaction.parent is None:  # the root transaction: the connection goes back
@@ -131,18 +179,31 @@ class DatabaseProbe:
     def _on_session_collected(self, key: int) -> None:
         # Collected while still holding its transaction: nobody closed it, and only the
         # garbage collector returned (or dropped) its connection.
+        site = self._session_sites.pop(key, (None, None))
         if key in self._holding:
             self._holding.discard(key)
             self.gc_cleaned_connections += 1
+            self.gc_cleaned_at.add(site)
 
     def _count_warning(self, message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
         if str(message).startswith(GC_CONNECTION_WARNING):
             self.gc_cleaned_connections += 1
         self._showwarning(message, category, *args, **kwargs)
 
+    def request_leftovers(self) -> int:
+        """Sessions requests began that are still alive, and connections they still have
+        checked out: what a full collection could still change (cheap to count)."""
+        sessions = sum(
+            1 for s in list(self._sessions) if self._session_sites.get(id(s), (None,))[0]
+        )
+        connections = sum(1 for (route, _line), _at in list(self._out.values()) if route)
+        return sessions + connections
+
     # -- readings ---------------------------------------------------------------------
     def snapshot(self) -> PoolReading:
         watched = [p for p in self._watched if isinstance(p, QueuePool)]
+        sessions = list(self._sessions)
+        site_of = self._session_sites.get
         return PoolReading(
             connections_opened=self.connections_opened,
             connections_closed=self.connections_closed,
@@ -151,16 +212,26 @@ class DatabaseProbe:
             checked_out_max=self.checked_out_max,
             overflow=max(0, sum(p.overflow() for p in watched)),
             overflow_max=self.overflow_max,
-            pool_timeouts=self.pool_timeouts,
+            pool_timeouts=self.checkout_wait.timeouts,
             invalidations=self.invalidations,
-            checkout_wait_ms=dict(self.checkout_wait_ms),
+            checkout_wait_ms=dict(self.checkout_wait.histogram),
             engines_connected=self.pools_connected,
-            pools_alive=len(self._pools),
+            pools_alive=len(self._engines),
             sessions_begun=self.sessions_begun,
-            sessions_alive=len(self._sessions),
-            sessions_in_transaction=sum(1 for s in list(self._sessions) if s.in_transaction()),
+            sessions_alive=len(sessions),
+            sessions_in_transaction=sum(1 for s in sessions if s.in_transaction()),
             scoped_registry=sum(size() for size in self._scoped_registries)
             if self._scoped_registries
             else None,
             gc_cleaned_connections=self.gc_cleaned_connections,
+            checked_out_at=tally(site for site, _since in list(self._out.values())),
+            sessions_alive_at=tally(site_of(id(s), (None, None)) for s in sessions),
+            sessions_in_transaction_at=tally(
+                site_of(id(s), (None, None)) for s in sessions if s.in_transaction()
+            ),
+            gc_cleaned_at=self.gc_cleaned_at.snapshot(),
+            idle_after_request=sum(self.idle_after_request.counts.values()),
+            idle_after_request_at=self.idle_after_request.snapshot(),
+            engines_in_requests_at=self.engines_in_requests.snapshot(),
+            hold_by_route={route: h.snapshot() for route, h in list(self._hold.items())},
         )

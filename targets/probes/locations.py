@@ -20,6 +20,9 @@ _LIBRARY_ROOTS = tuple(
         reverse=True,
     )
 )
+# Deep enough to reach the app's frame from an event handler under the ORM, the pool
+# and the driver.
+APP_FRAME_DEPTH = 120
 _PROBES = str(Path(__file__).resolve().parent)
 _TARGETS = str(Path(__file__).resolve().parents[1])  # sessionbench's targets, wherever installed
 
@@ -75,3 +78,22 @@ def innermost_app_frame(frame: FrameType | None, depth: int) -> str | None:
             return frame_location(frame)
         frame = frame.f_back
     return None
+
+
+def _greenlet_parent_frame() -> FrameType | None:
+    """Where the task that started this greenlet waits: an AsyncSession runs its sync
+    work in a greenlet whose own stack ends at SQLAlchemy's entry point, so the app's
+    `await session.execute(...)` is on the parent's stack."""
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is None:
+        return None
+    parent = greenlet.getcurrent().parent
+    frame: FrameType | None = parent.gr_frame if parent is not None else None
+    return frame
+
+
+def app_location_here(depth: int) -> str | None:
+    """The app's innermost frame around the calling code (the probes' event handlers),
+    following an AsyncSession's greenlet back to the app's coroutine."""
+    found = innermost_app_frame(sys._getframe(1), depth)
+    return found if found is not None else innermost_app_frame(_greenlet_parent_frame(), depth)

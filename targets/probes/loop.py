@@ -14,6 +14,12 @@ calls too, which a stall threshold alone never sees.  When the timer is late by
 `STALL_MS`, the tick records a stall with the stack the watchdog captured, attributed
 to the garbage collector when GC pauses cover most of it, to code when the loop thread
 was running Python code, and to "other" when it was not (GIL or CPU taken by others).
+Stalls and held time name the request the loop was serving (its route), found on the
+loop thread's stack (`requests.request_on_stack`).
+
+`start()` watches the loop it is called on; `follow()` moves an already started
+monitor to the loop running now (a test client may serve each request on a new loop),
+keeping its counts.  A loop that is not running holds nothing and is not sampled.
 """
 
 import asyncio
@@ -26,7 +32,9 @@ from dataclasses import dataclass, field
 from sessionbench.reading import HeldReading, StallCause, StallReading, StallTotals
 
 from .gcwatch import GcWatch
-from .locations import format_stack, innermost_app_frame
+from .histograms import percentile
+from .locations import APP_FRAME_DEPTH, format_stack, innermost_app_frame
+from .requests import OUTSIDE, request_on_stack
 from .thread_clock import ThreadClock
 
 PERIOD_S = 0.002
@@ -49,7 +57,7 @@ GC_SHARE = 0.5
 # stall starts every STALL_MS); counters are never capped.
 STALL_BUFFER = 2048
 STACK_DEPTH = 80  # deep enough to reach the app's frames under ORM and driver code
-MAX_HELD_FRAMES = 64  # distinct app frames whose held time is itemised
+MAX_HELD_FRAMES = 64  # distinct app frames (and routes) whose held time is itemised
 
 
 @dataclass
@@ -70,12 +78,7 @@ class LagStats:
             self.total_ms += late_ms
 
     def percentile(self, fraction: float) -> float:
-        rank, seen = fraction * self.ticks, 0
-        for bucket in sorted(self.histogram):
-            seen += self.histogram[bucket]
-            if seen >= rank:
-                return float(bucket)
-        return 0.0
+        return percentile(self.histogram, self.ticks, fraction)
 
 
 # Innermost frames of an event loop waiting for work (asyncio's selector, uvloop's run):
@@ -114,7 +117,8 @@ class LoopMonitor:
         self.started = time.perf_counter()
         self.last_tick = self.started
         self._due = self.started
-        self._captures: deque[tuple[float, list[str], int | None]] = deque(maxlen=64)
+        # (when, stack, index of its app frame, route being served)
+        self._captures: deque[tuple[float, list[str], int | None, str | None]] = deque(maxlen=64)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._stop = threading.Event()
@@ -125,20 +129,40 @@ class LoopMonitor:
         self._clock: ThreadClock | None = None
 
     def start(self) -> None:
+        self._watch_this_loop()
+        self._watchdog.start()
+
+    def follow(self) -> None:
+        """Watch the loop running now instead, if it is another one."""
+        if asyncio.get_running_loop() is self._loop:
+            return
+        # The old loop's pending tick finds itself stale and ends there.
+        if self._clock is not None:
+            self._clock.close()
+        self._watch_this_loop()
+        if not self._watchdog.is_alive() and not self._stop.is_set():
+            self._watchdog.start()
+
+    def _watch_this_loop(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop_thread_id = threading.get_ident()
         self._clock = ThreadClock.of_current_thread()
-        self._arm(time.perf_counter())
-        self._watchdog.start()
+        self.last_tick = time.perf_counter()
+        self._arm(self.last_tick)
 
     def stop(self) -> None:
+        """From any thread: a tick that still comes finds the monitor stopped."""
         self._stop.set()
-        if self._handle is not None:
+        if self._handle is not None and self._loop_thread_id == threading.get_ident():
             self._handle.cancel()
         if self._watchdog.is_alive():
             self._watchdog.join(timeout=1)
         if self._clock is not None:
             self._clock.close()
+
+    @property
+    def watched_loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
 
     def stalls_since(self, seq: int) -> list[StallReading]:
         """Stall details numbered `seq` and later that are still in the buffer."""
@@ -148,9 +172,11 @@ class LoopMonitor:
     def _arm(self, now: float) -> None:
         assert self._loop is not None
         self._due = now + PERIOD_S
-        self._handle = self._loop.call_later(PERIOD_S, self._tick)
+        self._handle = self._loop.call_later(PERIOD_S, self._tick, self._loop)
 
-    def _tick(self) -> None:
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._stop.is_set() or loop is not self._loop:
+            return
         now = time.perf_counter()
         late_ms = max(0.0, (now - self._due) * 1000)
         self.lag.record(late_ms)
@@ -162,8 +188,9 @@ class LoopMonitor:
     def _record_stall(self, since: float, now: float, late_ms: float) -> None:
         in_gc = self.gc_watch.time_in_gc(since, now)
         # The watchdog's capture during this stall (it may land just after the loop resumed).
-        stack, app_frame = next(
-            ((s, a) for at, s, a in reversed(self._captures) if at >= since), ([], None)
+        stack, app_frame, route = next(
+            ((s, a, r) for at, s, a, r in reversed(self._captures) if at >= since),
+            ([], None, None),
         )
         cause: StallCause
         if in_gc >= GC_SHARE * (now - since):
@@ -179,6 +206,7 @@ class LoopMonitor:
             cause=cause,
             stack=stack if cause == "code" else [],
             app_frame=app_frame if cause == "code" else None,
+            route=route if cause == "code" else None,
         )
         self.stalls.append(stall)
         self.stall_count += 1
@@ -188,20 +216,36 @@ class LoopMonitor:
         assert self._clock is not None
         captured_for = 0.0
         previous, previous_cpu = time.perf_counter(), self._clock.read()
+        previous_clock: ThreadClock | None = self._clock
         while not self._stop.wait(WATCHDOG_POLL_S):
-            now, cpu = time.perf_counter(), self._clock.read()
+            loop, clock = self._loop, self._clock
+            if loop is None or clock is None or not loop.is_running():
+                previous_clock = None  # a stopped loop holds nothing: start afresh
+                continue
+            now, cpu = time.perf_counter(), clock.read()
+            if clock is not previous_clock:  # a new loop (thread) to watch
+                previous, previous_cpu, previous_clock = now, cpu, clock
+                continue
             if now - self._due > HELD_AFTER_S:
                 self._sample_held(
                     min(now - previous, MAX_SAMPLE_S), now - previous, cpu, previous_cpu
                 )
             last = self.last_tick
             if last != captured_for and now - last > WATCHDOG_THRESHOLD_S:
-                frame = sys._current_frames().get(self._loop_thread_id)
-                if frame is not None:
-                    stack, app_frame = format_stack(frame, STACK_DEPTH)
-                    self._captures.append((time.perf_counter(), stack, app_frame))
+                self._capture()
                 captured_for = last
             previous, previous_cpu = now, cpu
+
+    def _capture(self) -> None:
+        """The loop thread's stack as text.  Its frames are not kept past this call:
+        a frame held by the watchdog would keep every object on that stack alive (a
+        request's session, counted as leaked)."""
+        frame = sys._current_frames().get(self._loop_thread_id)
+        if frame is not None:
+            stack, app_frame = format_stack(frame, STACK_DEPTH)
+            mark = request_on_stack(frame, APP_FRAME_DEPTH)
+            route = mark.route if mark is not None else None
+            self._captures.append((time.perf_counter(), stack, app_frame, route))
 
     def _sample_held(
         self,
@@ -228,8 +272,12 @@ class LoopMonitor:
                 held.other_running_ms += ms
         elif waiting:
             held.app_waiting_ms += ms
-            frames = held.app_waiting_frames
-            if app in frames or len(frames) < MAX_HELD_FRAMES:
-                frames[app] = frames.get(app, 0.0) + ms
+            mark = request_on_stack(frame, APP_FRAME_DEPTH)
+            for key, spent in (
+                (app, held.app_waiting_frames),
+                (mark.route if mark is not None else OUTSIDE, held.app_waiting_routes),
+            ):
+                if key in spent or len(spent) < MAX_HELD_FRAMES:
+                    spent[key] = spent.get(key, 0.0) + ms
         else:
             held.app_running_ms += ms

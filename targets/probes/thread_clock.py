@@ -30,7 +30,9 @@ class ThreadClock:
                 on_cpu, runnable = os.pread(self._fd, 128, 0).split()[:2]
                 return int(on_cpu) / 1e9, int(runnable) / 1e9
             except (OSError, ValueError):
-                pass
+                # The thread ended: its CPU clock must not be asked for (its id may be
+                # gone); it never reads as waiting.
+                return time.perf_counter(), 0.0
         try:
             return time.clock_gettime(time.pthread_getcpuclockid(self._ident)), 0.0
         except (AttributeError, OSError):  # no per-thread clock: never reads as waiting
