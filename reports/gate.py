@@ -324,7 +324,7 @@ def _environment_warnings(
         if base_shard != new_shard:
             where = f" (base shard {base_shard}, new shard {new_shard})"
         warnings += [
-            f"environments differ{where}, {difference}"
+            difference.replace("environments differ", f"environments differ{where}", 1)
             for difference in environment_differences(
                 _environment(base, base_shard), _environment(new, new_shard)
             )

@@ -59,12 +59,13 @@ def test_the_gate_on_merged_shards_agrees_with_one_file(tmp_path: Path) -> None:
         load_result(tmp_path / "base.json"), load_result(tmp_path / "new.json"), THRESHOLDS
     )
     assert merged.failed and whole.failed
-    assert [(c.cell, c.threshold.metric.name, c.ratio) for c in merged.regressions] == [
-        (c.cell, c.threshold.metric.name, c.ratio) for c in whole.regressions
+    assert [(c.cell, c.threshold.metric.name, c.change) for c in merged.regressions] == [
+        (c.cell, c.threshold.metric.name, c.change) for c in whole.regressions
     ]
     assert [c.p_adjusted for c in merged.checks] == [c.p_adjusted for c in whole.checks]
     # Shard 2 ran on another machine on both sides: each cell's sides match.
     assert merged.warnings == whole.warnings
+    assert merged.mismatches == whole.mismatches
 
 
 def test_a_shard_on_another_machine_than_its_baseline_is_warned_about(tmp_path: Path) -> None:
@@ -75,8 +76,8 @@ def test_a_shard_on_another_machine_than_its_baseline_is_warned_about(tmp_path: 
     gate = compare(
         load_result(tmp_path / "base.json"), load_result(tmp_path / "new.json"), THRESHOLDS
     )
-    assert [w for w in gate.warnings if "environments" in w] == [
-        "environments differ on shard 2, cpu_count: 64 -> 2"
+    assert [w for w in gate.mismatches if "environments" in w] == [
+        "environments differ on shard 2, cpu_count: 64 in the base, 2 in the new run"
     ]
 
 
