@@ -100,6 +100,12 @@ def test_blocking_near_miss_on_waiting_share() -> None:
     assert event_loop_blocking(evidence(held=held)) is None  # running in app code: CPU, not waiting
 
 
+def test_a_loop_held_past_the_end_of_load_reads_as_the_whole_window() -> None:
+    held = HeldReading(app_waiting_ms=5 * WINDOW_S * 1000)
+    finding = event_loop_blocking(evidence(held=held))
+    assert finding is not None and finding.evidence["app_waiting_share"] == 1.0
+
+
 def test_a_single_stall_of_a_second_is_blocking_on_its_own() -> None:
     finding = event_loop_blocking(evidence(stalls=[app_stall(1000)]))
     assert finding is not None and finding.decided is not None
@@ -186,6 +192,10 @@ def test_connection_leak_counts_what_requests_in_flight_do_not_explain() -> None
     assert connection_leak(evidence(pool=PoolReading(gc_cleaned_connections=1))) is not None
     assert connection_leak(evidence(pool=PoolReading(checked_out=3), in_flight=2)) is not None
     assert connection_leak(evidence(pool=PoolReading(checked_out=3), in_flight=3)) is None
+    # Requests stuck waiting for a connection the leaked transactions hold: still a leak.
+    held = PoolReading(checked_out=15, idle_after_request=15)
+    finding = connection_leak(evidence(pool=held, in_flight=40))
+    assert finding is not None and finding.evidence["checked_out_after_quiesce"] == 15
 
 
 def test_session_leak_needs_many_and_a_share_of_all_sessions() -> None:

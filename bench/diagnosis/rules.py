@@ -29,7 +29,9 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
     long = [s for s in stalls if s.duration_ms >= e.limits.blocking_stall_ms]
     stalled_ms = sum(s.duration_ms for s in long)
     held = e.final.loop.held
-    waiting_share = held.app_waiting_ms / window_ms
+    # Held time is counted until the final reading: a loop held past the end of load
+    # reads as held for the whole window, not more.
+    waiting_share = min(1.0, held.app_waiting_ms / window_ms)
     worst = max(stalls, key=lambda s: s.duration_ms, default=None)
     calls = e.final.loop.sync_driver_calls
     call_sites = [s for s in calls.sites if s.route is not None]  # while serving requests
@@ -60,7 +62,7 @@ def event_loop_blocking(e: CellEvidence) -> Finding | None:
     blocking = f"{route} at {code}" if route else code
     evidence: dict[str, float | int | str] = {
         "app_waiting_share": round(waiting_share, 3),
-        "app_running_share": round(held.app_running_ms / window_ms, 3),
+        "app_running_share": round(min(1.0, held.app_running_ms / window_ms), 3),
         "stalls": len(long),
         "stall_max_ms": round(worst.duration_ms, 1) if worst else 0.0,
         "stalled_ms_total": round(stalled_ms, 1),
@@ -235,8 +237,12 @@ def engine_per_request(e: CellEvidence) -> Finding | None:
 
 
 def connection_leak(e: CellEvidence) -> Finding | None:
-    # A request still running after quiesce holds its connection legitimately.
-    still_out = max(0, e.pool.checked_out - e.in_flight)
+    # A request still running after quiesce holds its connection legitimately, unless it
+    # only waits for one; a transaction still open after its request ended holds its
+    # connection for good, however many requests are still running.
+    still_out = max(
+        e.pool.checked_out - e.in_flight, min(e.pool.checked_out, e.pool.idle_after_request), 0
+    )
     reclaimed = e.pool.gc_cleaned_connections
     if still_out + reclaimed < t.LEAKED_CONNECTIONS_MIN:
         return None
