@@ -18,6 +18,7 @@ from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from sessionbench.errors import CellError, CellSkipped, InfrastructureError, UsageError
+from sessionbench.reading import ProbeReading
 from sessionbench.results import (
     CellConfig,
     CellResult,
@@ -160,8 +161,19 @@ def _measure(
     )
     if final is None:  # probes off, or the target did not answer after quiesce
         return load, checks, None
+    return load, checks, diagnostics_of(final, probes, sampler, quiesce_s, server_after)
+
+
+def diagnostics_of(
+    final: ProbeReading,
+    probes: ProbeClient,
+    sampler: Sampler,
+    quiesce_s: float,
+    server_after: tuple[int, int, float] | None,
+) -> Diagnostics:
+    """The final reading with everything gathered around it, as the rules read it."""
     final.stalls = []  # kept once, in the stall log
-    diagnostics = Diagnostics(
+    return Diagnostics(
         samples=sampler.samples,
         final=final,
         stalls=probes.stall_log.stalls,
@@ -175,7 +187,6 @@ def _measure(
         ),
         idle_in_transaction_max_age_s=sampler.idle_in_transaction_max_age_s,
     )
-    return load, checks, diagnostics
 
 
 def _application_name(cell: Cell) -> str:

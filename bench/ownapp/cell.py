@@ -29,7 +29,6 @@ from sessionbench.results import (
     ClientError,
     Diagnostics,
     LoadResult,
-    ServerAfter,
 )
 from sessionbench.scenarios.catalogue import LOCUSTFILE
 from sessionbench.scenarios.mix import CLIENT_ERRORS_ENV, Mix
@@ -42,7 +41,7 @@ from ..diagnosis import diagnose
 from ..loadgen import drive
 from ..matrix import Cell
 from ..processes import ChildProcesses, tail
-from ..runner import quiesce
+from ..runner import diagnostics_of, quiesce
 from ..sampler import ProbeClient, Sampler, ServerView
 from ..server import RunningTarget, StartupFailed, running_server
 from ..urls import driver_for, mask, with_driver
@@ -283,19 +282,8 @@ class AppCellRunner:
         load = load.model_copy(update={"client_errors": _client_errors(errors_file)})
         if final is None:
             return load, None, info
-        final.stalls = []  # kept once, in the stall log
-        diagnostics = Diagnostics(
-            samples=sampler.samples, final=final, stalls=probes.stall_log.stalls,
-            stacks=probes.stall_log.stacks, stalls_missed=probes.stall_log.missed,
-            quiesce_s=round(quiesce_s, 3),
-            server_after=(
-                ServerAfter(server_connections=server_after[0], idle_in_transaction=server_after[1])
-                if server_after
-                else None
-            ),
-            idle_in_transaction_max_age_s=sampler.idle_in_transaction_max_age_s,
-            app_errors=info.errors if info else [],
-        )  # fmt: skip
+        diagnostics = diagnostics_of(final, probes, sampler, quiesce_s, server_after)
+        diagnostics.app_errors = info.errors if info else []
         return load, diagnostics, info
 
 
