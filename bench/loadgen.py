@@ -110,4 +110,4 @@ def drive(
         children.stop(proc)
     if proc.returncode != 0:
         raise CellError(f"load generator failed (exit {proc.returncode}): {tail(log_path, 3)}")
-    return parse_results(out_prefix, cpu_percent)
+    return parse_results(out_prefix, cpu_percent, float(run_time_s(duration_s)))

@@ -52,7 +52,11 @@ class _Route:
     entry: dict[str, Any] = field(default_factory=dict)  # Locust's, if any request completed
 
 
-def _read_ledger(path: Path) -> Ledger:
+def _read_ledger(path: Path, configured_window_s: float | None) -> Ledger:
+    if not path.exists() and configured_window_s is not None:
+        # A locustfile of the user's own keeps no ledger: the window is the configured
+        # one, and requests it left unfinished cannot be counted.
+        return Ledger(configured_window_s, 0.0, [], None)
     try:
         raw = json.loads(path.read_text())
         return Ledger(
@@ -129,13 +133,17 @@ def _open_figures(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def parse_results(out_prefix: Path, cpu_percent: float) -> LoadResult:
+def parse_results(
+    out_prefix: Path, cpu_percent: float, configured_window_s: float | None = None
+) -> LoadResult:
     json_path = out_prefix.with_name(out_prefix.name + ".json")
     try:
         entries: list[dict[str, Any]] = json.loads(json_path.read_text())
     except (OSError, ValueError) as exc:
         raise CellError(f"load generator wrote no readable results: {exc}") from None
-    ledger = _read_ledger(out_prefix.with_name(out_prefix.name + "_ledger.json"))
+    ledger = _read_ledger(
+        out_prefix.with_name(out_prefix.name + "_ledger.json"), configured_window_s
+    )
     found = _routes(entries, ledger)
     routes = [_route_stats(route, ledger) for route in found]
     dropped = [float(ms) for ms in (ledger.open or {}).get("dropped_waited_ms", [])]
