@@ -677,6 +677,9 @@ def fail(message: str, code: int) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    # Started in the background by a script, a process inherits SIGINT ignored: Ctrl-C
+    # (or a CI runner's interrupt) must still stop the run cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = app(standalone_mode=False)
     except (SessionbenchError, UnknownNameError, ScenarioFileError) as exc:
