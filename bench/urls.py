@@ -13,7 +13,8 @@ DRIVERS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def parse_url(raw: str) -> URL:
+def parse_database_url(raw: str) -> URL:
+    """A URL of a supported database, with whatever driver it names."""
     try:
         url = make_url(raw)
     except ArgumentError:
@@ -22,6 +23,11 @@ def parse_url(raw: str) -> URL:
         raise UsageError(
             f"unsupported database in URL {mask(raw)}; supported: {', '.join(DRIVERS)}"
         )
+    return url
+
+
+def parse_url(raw: str) -> URL:
+    url = parse_database_url(raw)
     if "+" in url.drivername:  # a driver the harness does not use: say so, do not ignore it
         with_driver(url, url.drivername.partition("+")[2])
     return url

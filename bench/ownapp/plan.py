@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from sqlalchemy import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import URL
 
 from sessionbench.errors import UsageError
 from sessionbench.scenarios.catalogue import Scenario
@@ -21,7 +20,7 @@ from sessionbench.targets.registry import Strategy
 from ..databases.catalogue import DATABASES, DatabaseKind, ProvisionOptions
 from ..matrix import Cell
 from ..runner import RunPlan
-from ..urls import DRIVERS, mask
+from ..urls import DRIVERS, parse_database_url
 from .cell import AppCellRunner
 from .spec import AppSpec
 from .target import DEFAULT_URL_ENV, AppTarget
@@ -94,18 +93,6 @@ def check_locustfile(path: Path) -> None:
         raise UsageError(lines[-1])
 
 
-def _given_url(raw: str) -> URL:
-    try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise UsageError(f"malformed database URL: {mask(raw)}") from None
-    if url.get_backend_name() not in DRIVERS:
-        raise UsageError(
-            f"unsupported database in URL {mask(raw)}; supported: {', '.join(DRIVERS)}"
-        )
-    return url
-
-
 def _driver(kind: DatabaseKind, drivers: list[str]) -> str:
     """The driver chosen for this backend, else its sync default."""
     offered = {d for flavour in DRIVERS[kind.backend].values() for d in flavour}
@@ -159,7 +146,7 @@ def app_plan(
     if options.database_url is not None:
         if options.databases:
             raise UsageError("--database-url names the database: leave out --db")
-        given = _given_url(options.database_url)
+        given = parse_database_url(options.database_url)
         kinds = [next(k for k in DATABASES if k.backend == given.get_backend_name())]
         provision = ProvisionOptions(given_url=given)
     elif options.remote_url is not None:
