@@ -41,7 +41,7 @@ from . import (
 from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
 from .matrix import Cell, expand, format_rate
-from .ownapp.plan import app_options, app_plan
+from .ownapp.plan import AppOptions, app_options, app_plan
 from .ownapp.target import DEFAULT_URL_ENV
 from .runner import RunEvents, RunPlan, execute
 from .shard import identity, parse_shard, select
@@ -625,14 +625,47 @@ def calibrate_probes_command(
     strategy: Annotated[str, typer.Option(help="strategy of the overhead runs")] = "async-session",
     scenario: Annotated[str, typer.Option(help="scenario of the overhead runs")] = "crud",
     db: Annotated[str, typer.Option(help="database of the overhead runs")] = "sqlite",
+    app_: Annotated[
+        str | None,
+        typer.Option("--app", help="measure your own app instead, MODULE:ATTR (as `run --app`)"),
+    ] = None,
+    app_dir: Annotated[Path | None, typer.Option(help="with --app: put first on sys.path")] = None,
+    factory: Annotated[bool, typer.Option(help="with --app: ATTR is a factory")] = False,
+    driver: Annotated[
+        list[str] | None, typer.Option(help="with --app: the driver the app expects")
+    ] = None,
+    users: Annotated[int | None, typer.Option(help="with --app: concurrent users")] = None,
+    metadata: Annotated[
+        str | None, typer.Option(help="with --app: MODULE:ATTR whose metadata builds the schema")
+    ] = None,
+    requests: Annotated[
+        Path | None, typer.Option(help="with --app: TOML file of the requests to send")
+    ] = None,
 ) -> None:
     """Loop-lag accuracy (stalls of 20, 50, 200 ms) and the probes' overhead."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    subject: calibrate_probes.OverheadCell | calibrate_probes.OverheadApp = (
+        calibrate_probes.OverheadCell(strategy, scenario, db)
+        if app_ is None
+        else calibrate_probes.OverheadApp(
+            AppOptions(
+                app=app_,
+                duration_s=parse_duration(duration),
+                app_dir=app_dir,
+                factory=factory,
+                drivers=driver or [],
+                databases=[db],
+                users=users,
+                metadata=metadata,
+                requests=requests,
+            )
+        )
+    )
     ok = calibrate_probes.run(
         output=output or Path("sessionbench-results") / f"calibrate-probes-{stamp}",
         rounds=rounds,
         duration_s=parse_duration(duration),
-        subject=calibrate_probes.OverheadCell(strategy, scenario, db),
+        subject=subject,
         console=console,
     )
     raise typer.Exit(ExitCode.OK if ok else ExitCode.CHECK_FAILED)

@@ -128,7 +128,7 @@ def _measure(
     ack_file = celldir / "acknowledged.json"
     try:
         with (
-            Sampler(probes, server_view) as sampler,
+            Sampler(probes, server_view, running.pid) as sampler,
             ReadYourWrite(running.base_url) as read_your_write,
         ):
             side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
@@ -143,6 +143,7 @@ def _measure(
                     celldir, extra_env=side_files, rate=list(cell.rate),
                 )
             )  # fmt: skip
+        load = load.model_copy(update={"target_cpu_s": sampler.target_cpu_s})
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = quiesce(probes)
         final = probes.read(final=True)

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import httpx
+import psutil
 import psycopg
 from pydantic import ValidationError
 from sqlalchemy import URL
@@ -140,10 +141,33 @@ def to_sample(t_s: float, reading: ProbeReading, server: tuple[int, int, float] 
     )
 
 
+def process_tree_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process and its children so far (None: no such
+    process).  A child that exits in between takes its share with it."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 class Sampler:
-    def __init__(self, probes: ProbeClient, server: ServerView) -> None:
+    """Samples while load runs; with `target_pid`, also the target's CPU over that time."""
+
+    def __init__(self, probes: ProbeClient, server: ServerView, target_pid: int = 0) -> None:
         self.probes = probes
         self.server = server
+        self.target_pid = target_pid
+        self.target_cpu_s: float | None = None
+        self._cpu_before: float | None = None
         self.samples: list[Sample] = []
         self.idle_in_transaction_max_age_s = 0.0
         self._stop = threading.Event()
@@ -152,12 +176,17 @@ class Sampler:
 
     def __enter__(self) -> "Sampler":
         self._started = time.monotonic()
+        if self.target_pid:
+            self._cpu_before = process_tree_cpu_s(self.target_pid)
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
+        after = process_tree_cpu_s(self.target_pid) if self.target_pid else None
+        if after is not None and self._cpu_before is not None:
+            self.target_cpu_s = round(after - self._cpu_before, 3)
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_PERIOD_S):

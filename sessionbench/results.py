@@ -168,6 +168,16 @@ class LoadResult(BaseModel):
     workers: int = 0
     worker_cpu_percent: list[float] = Field(default_factory=list)
     worker_requests: list[int] = Field(default_factory=list)
+    # CPU seconds (user + system) the target's processes used from load start to stop:
+    # what a request costs the app, which the machine's noise moves far less than req/s.
+    # None where the target is not a child of the harness (`--target-url`).
+    target_cpu_s: float | None = None
+
+    @property
+    def target_cpu_ms_per_request(self) -> float | None:
+        if self.target_cpu_s is None or not self.requests:
+            return None
+        return self.target_cpu_s * 1000 / self.requests
 
     @property
     def workers_needed(self) -> int:

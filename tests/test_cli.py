@@ -139,6 +139,7 @@ BAD_INPUTS = [
     (["diagnose", "{dir}/corrupt.json"], 2, "not valid JSON"),
     (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
     (["calibrate", "probes", "--strategy", "nope"], 2, "unknown strategy 'nope'"),
+    (["calibrate", "probes", "--app", "nocolon"], 2, 'use the form "module:attribute"'),
 ]
 
 

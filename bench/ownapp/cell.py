@@ -112,11 +112,15 @@ class AppCellRunner:
         target = self.target
         app_run = AppRun(
             import_string=target.spec.import_string, url_env=target.url_env,
-            schema_from=target.schema_from, load=target.load_label, probes=target.spec.probes,
+            schema_from=target.schema_from, load=target.load_label, probes=cell.probes,
         )  # fmt: skip
         config = self._config(cell, "", app_run)
+        # Per cell, so one plan can alternate probes on and off (`calibrate probes --app`).
         spec = target.spec.model_copy(
-            update={"application_name": f"sessionbench-{cell.strategy.name}"[:63]}
+            update={
+                "application_name": f"sessionbench-{cell.strategy.name}"[:63],
+                "probes": cell.probes,
+            }
         )
         try:
             if target.remote_url is not None:
@@ -265,11 +269,12 @@ class AppCellRunner:
         locustfile = (self.target.locustfile or APP_LOCUSTFILE).resolve()
         final, info, quiesce_s = None, None, 0.0
         try:
-            with Sampler(probes, server_view) as sampler:
+            with Sampler(probes, server_view, running.pid) as sampler:
                 load = drive(
                     running.base_url, cell.scenario, cell.users, cell.duration_s, children,
                     celldir, extra_env=env, locustfile=locustfile,
                 )  # fmt: skip
+            load = load.model_copy(update={"target_cpu_s": sampler.target_cpu_s})
             running.ensure_alive()
             if spec.probes:
                 quiesce_s = quiesce(probes)

@@ -72,3 +72,20 @@ def test_the_apps_own_migrations_build_its_schema_on_sqlite(tmp_path: Path) -> N
     assert cell.load is not None and cell.load.failures == 0
     assert cell.config.app is not None and cell.config.app.schema_from.startswith("alembic ")
     assert {f.kind for f in cell.findings if f.severity != "info"} == set()
+
+
+def test_the_teams_own_locustfile_drives_the_app(tmp_path: Path, postgres_url: str) -> None:
+    found, cell = run_app(
+        "notes", tmp_path, postgres_url, "asyncpg", 4, locustfile=APPS / "notes_locustfile.py"
+    )
+    assert found == set()
+    assert cell.load is not None and cell.load.failures == 0
+    assert {route.name for route in cell.load.routes} == {"/notes", "/notes/[id]"}
+    # No ledger from a team's locustfile: the window is the one configured.
+    assert cell.load.duration_s == cell.config.duration_s
+    # What the app's own process spent on the load, for the CPU cost per request.
+    assert cell.load.target_cpu_s is not None and cell.load.target_cpu_s > 0
+    assert cell.config.app is not None and cell.config.app.load.startswith("locustfile ")
+    # The probes saw the locustfile's requests (and only the harness's own polls besides).
+    assert cell.diagnostics is not None
+    assert cell.diagnostics.final.requests.started >= cell.load.requests
