@@ -175,7 +175,8 @@ def _request(
             _tracked(user, method, name or path),
             user.client.request(method, path, name=name, catch_response=True, **kwargs) as response,
         ):
-            if timer is not None and response.request_meta.get("exception") is timer:
+            # Fired: the read was interrupted (Locust may wrap it, as RetriesExceeded).
+            if timer is not None and not timer.pending:
                 raise _Abandoned
             if response.status_code >= 400:
                 response.failure(f"HTTP {response.status_code}: {_detail(response)}")
