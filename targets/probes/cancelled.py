@@ -9,6 +9,7 @@ the invalidation say which.
 """
 
 import sys
+from types import FrameType
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,7 +24,7 @@ def close_cancelled(exception: Any) -> bool:
     # A cancellation (CancelledError) is a BaseException; database errors are Exceptions.
     if exception is None or isinstance(exception, Exception):
         return False
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code in _CLOSING:
             return True
