@@ -91,24 +91,31 @@ def _app_with(exporter: Exporter) -> Callable[[TargetConfig], FastAPI]:
     return build_app
 
 
-register(
-    Strategy(
-        name="export-finally-close",
-        summary="GET /export streams from a session closed in `finally:`: a client that "
-        "hangs up cancels the close (known-bad, scenario `abort`)",
-        api="async",
-        build_app=_app_with(export_finally_close),
-        expected_findings=("cancelled-close",),
-        tags=("fault",),
-    )
+# The twins as records: name, summary, the stream, the diagnosis under scenario `abort`.
+TWINS: tuple[tuple[str, str, Exporter, tuple[str, ...]], ...] = (
+    (
+        "export-finally-close",
+        "GET /export streams from a session closed in `finally:`: a client that hangs up "
+        "cancels the close (known-bad, scenario `abort`)",
+        export_finally_close,
+        ("cancelled-close",),
+    ),
+    (
+        "export-async-with",
+        "GET /export streams from `async with` session: the close survives a client that "
+        "hangs up (healthy twin of export-finally-close)",
+        export_async_with,
+        (),
+    ),
 )
-register(
-    Strategy(
-        name="export-async-with",
-        summary="GET /export streams from `async with` session: the close survives a client "
-        "that hangs up (healthy twin of export-finally-close)",
-        api="async",
-        build_app=_app_with(export_async_with),
-        tags=("fault",),
+for name, summary, exporter, expected in TWINS:
+    register(
+        Strategy(
+            name=name,
+            summary=summary,
+            api="async",
+            build_app=_app_with(exporter),
+            expected_findings=expected,
+            tags=("fault",),
+        )
     )
-)
