@@ -179,15 +179,7 @@ def parse_results(
         max_ms=figures.max_ms,
         routes=routes,
         failures_by_kind=_failure_kinds(out_prefix, routes, ledger),
-        aborted=[
-            FailureKind(
-                method=key.partition(" ")[0],
-                name=key.partition(" ")[2],
-                error=ABORTED_ERROR,
-                occurrences=n,
-            )
-            for key, n in sorted(ledger.aborted.items())
-        ],
+        aborted=_aborted(ledger),
         generator_cpu_percent=cpu_percent,
         generator_saturated=cpu_percent >= GENERATOR_SATURATION_PERCENT,
         **_open_figures(ledger),
@@ -217,6 +209,16 @@ def _failure_kinds(out_prefix: Path, routes: list[RouteStats], ledger: Ledger) -
             )
         )
     return kinds
+
+
+def _aborted(ledger: Ledger) -> list[FailureKind]:
+    """The requests the clients abandoned on purpose, per route: apart from the failures."""
+    return [
+        FailureKind(method=method, name=name, error=ABORTED_ERROR, occurrences=n)
+        for (method, _, name), n in sorted(
+            (key.partition(" "), n) for key, n in ledger.aborted.items()
+        )
+    ]
 
 
 def _failures(csv_path: Path) -> list[FailureKind]:
