@@ -25,6 +25,10 @@ def unfinished_error(stop_grace_s: float) -> str:
     return f"unfinished: no answer {stop_grace_s:g} s after its user was stopped (killed)"
 
 
+# A request its client abandoned on purpose (the scenario's `abort` fault).
+ABORTED_ERROR = "aborted by the client (fault)"
+
+
 def dropped_error(drop_after_s: float) -> str:
     return (
         f"dropped: never sent, no user free within {drop_after_s:g} s of its intended start "
@@ -40,6 +44,7 @@ class Ledger:
     stop_grace_s: float
     unfinished: list[dict[str, Any]]
     open: dict[str, Any] | None
+    aborted: dict[str, int] = field(default_factory=dict)  # "METHOD name" -> abandoned
 
     def unfinished_of(self, key: tuple[str, str]) -> list[float]:
         return [float(u["elapsed_ms"]) for u in self.unfinished if (u["method"], u["name"]) == key]
@@ -60,7 +65,11 @@ def _read_ledger(path: Path, configured_window_s: float | None) -> Ledger:
     try:
         raw = json.loads(path.read_text())
         return Ledger(
-            float(raw["window_s"]), float(raw["stop_grace_s"]), list(raw["unfinished"]), raw["open"]
+            float(raw["window_s"]),
+            float(raw["stop_grace_s"]),
+            list(raw["unfinished"]),
+            raw["open"],
+            {str(k): int(v) for k, v in raw.get("aborted", {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CellError(f"load generator wrote no readable load window: {exc}") from None
@@ -170,6 +179,7 @@ def parse_results(
         max_ms=figures.max_ms,
         routes=routes,
         failures_by_kind=_failure_kinds(out_prefix, routes, ledger),
+        aborted=_aborted(ledger),
         generator_cpu_percent=cpu_percent,
         generator_saturated=cpu_percent >= GENERATOR_SATURATION_PERCENT,
         **_open_figures(ledger),
@@ -199,6 +209,16 @@ def _failure_kinds(out_prefix: Path, routes: list[RouteStats], ledger: Ledger) -
             )
         )
     return kinds
+
+
+def _aborted(ledger: Ledger) -> list[FailureKind]:
+    """The requests the clients abandoned on purpose, per route: apart from the failures."""
+    return [
+        FailureKind(method=method, name=name, error=ABORTED_ERROR, occurrences=n)
+        for (method, _, name), n in sorted(
+            (key.partition(" "), n) for key, n in ledger.aborted.items()
+        )
+    ]
 
 
 def _failures(csv_path: Path) -> list[FailureKind]:

@@ -63,4 +63,7 @@ def render(result: RunResult) -> str:
         load=load_figures,
         open_rows=[(s, figures) for s in summaries if (figures := load_figures.open_figures(s))],
         cause_rows=[(s, cause) for s in summaries for cause in load_figures.causes(s)],
+        aborted_rows=[
+            (s, cause) for s in summaries for cause in load_figures.causes(s, aborted=True)
+        ],
     )

@@ -72,11 +72,12 @@ class Cause:
     occurrences: int  # summed over repeats
 
 
-def causes(summary: CellSummary) -> list[Cause]:
-    """Failures by cause, most frequent first, summed over the repeats."""
+def causes(summary: CellSummary, *, aborted: bool = False) -> list[Cause]:
+    """Failures by cause, most frequent first, summed over the repeats; with `aborted`,
+    the requests the clients abandoned on purpose (the abort fault) instead."""
     counts: dict[tuple[str, str], int] = {}
     for load in loads(summary):
-        for kind in load.failures_by_kind:
+        for kind in load.aborted if aborted else load.failures_by_kind:
             key = (f"{kind.method} {kind.name}".strip(), kind.error)
             counts[key] = counts.get(key, 0) + kind.occurrences
     ranked = sorted(counts.items(), key=lambda item: -item[1])

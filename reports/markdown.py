@@ -103,13 +103,18 @@ def _open_lines(summaries: list[CellSummary]) -> list[str]:
     return lines
 
 
-def _cause_lines(summaries: list[CellSummary]) -> list[str]:
+def _cause_lines(summaries: list[CellSummary], *, aborted: bool = False) -> list[str]:
     lines = [
         f"- {cell(summary.id)}: {cause.occurrences} x {cell(cause.route)}: {cell(cause.error)}"
         for summary in summaries
-        for cause in load_figures.causes(summary)
+        for cause in load_figures.causes(summary, aborted=aborted)
     ]
-    return ["", "### Request failures by cause", "", *lines] if lines else []
+    title = (
+        "### Requests aborted by the clients (fault)"
+        if aborted
+        else "### Request failures by cause"
+    )
+    return ["", title, "", *lines] if lines else []
 
 
 def _micro_lines(result: RunResult) -> list[str]:
@@ -154,6 +159,7 @@ def render(result: RunResult) -> str:
         lines += _ranking_lines(summaries, tiers(groups))
         lines += _open_lines(summaries)
         lines += _cause_lines(summaries)
+        lines += _cause_lines(summaries, aborted=True)
     lines += _micro_lines(result)
     if result.interrupted:
         lines += ["", "_The run was interrupted: results are partial._"]

@@ -86,14 +86,15 @@ def open_table(summaries: list[CellSummary]) -> Table | None:
     return table
 
 
-def _cause_lines(summaries: list[CellSummary]) -> list[Text]:
+def _cause_lines(summaries: list[CellSummary], *, aborted: bool = False) -> list[Text]:
     lines = []
     for summary in summaries:
-        for cause in load_figures.causes(summary)[:3]:
+        for cause in load_figures.causes(summary, aborted=aborted)[:3]:
             lines.append(
                 Text(f"  {summary.id}: {cause.occurrences} x {cause.route}: {cause.error}")
             )
-    return [Text("request failures by cause", style="bold underline"), *lines] if lines else []
+    title = "requests aborted by the clients (fault)" if aborted else "request failures by cause"
+    return [Text(title, style="bold underline"), *lines] if lines else []
 
 
 def generator_lines(result: RunResult) -> list[Text]:
@@ -128,6 +129,7 @@ def summary_view(result: RunResult) -> Group:
         *verdicts,
         *[table for table in tables if table is not None],
         *_cause_lines(summaries),
+        *_cause_lines(summaries, aborted=True),
         *generator_lines(result),
     )
 

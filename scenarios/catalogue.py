@@ -7,11 +7,14 @@ from pathlib import Path
 
 from sessionbench.registry import Registry
 
+from .abort import Abort, AbortFieldError, parse_abort
+
 CATALOGUE_FILE = Path(__file__).with_name("scenarios.toml")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ENV_VAR = "SESSIONBENCH_SCENARIO"
-# `stall` is GET /stall?ms=N, served only by the `calibration-stall` target.
-ROUTES = ("read", "list", "write", "transfer", "slow", "stall", "fail", "health")
+# `stall` is GET /stall?ms=N, served only by the `calibration-stall` target; `export` is
+# GET /export?ms=N, served only by the `export-*` targets (the `abort` fault's).
+ROUTES = ("read", "list", "write", "transfer", "slow", "stall", "fail", "health", "export")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Scenario:
     burst_users: int = 0
     burst_start: float = 0.5
     burst_length: float = 0.25
+    abort: Abort | None = None  # clients that abandon a share of their requests
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: json.dumps(asdict(self))}
@@ -73,6 +77,10 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
             f"scenario {name!r}: 'burst_start' and 'burst_length' must be fractions of the run "
             "with burst_start + burst_length <= 1"
         )
+    try:
+        abort = parse_abort(table["abort"]) if "abort" in table else None
+    except AbortFieldError as exc:
+        raise ScenarioFileError(f"scenario {name!r}: {exc}") from None
     return Scenario(
         name=name,
         description=str(table.get("description", "")),
@@ -83,6 +91,7 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         burst_users=burst_users,
         burst_start=float(start),
         burst_length=float(length),
+        abort=abort,
     )
 
 

@@ -10,8 +10,9 @@ generator waiting for it (coordinated omission).  GET /fail answers 500 by desig
 that counts as a success here, any other answer is a failure.
 
 What Locust's own stats cannot hold goes to the ledger file (SESSIONBENCH_LOAD_FILE):
-the real load window, requests killed unanswered when load stopped, and the open
-model's schedule figures.
+the real load window, requests killed unanswered when load stopped, requests the
+client abandoned on purpose (the scenario's `abort` fault), and the open model's
+schedule figures.
 """
 
 import json
@@ -25,13 +26,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from gevent import GreenletExit
+from gevent import GreenletExit, Timeout
 from gevent.event import Event
 from locust import FastHttpUser, LoadTestShape, constant, events, task
 
 SCENARIO = json.loads(os.environ.get("SESSIONBENCH_SCENARIO", '{"tasks": {"health": 1}}'))
 SLOW_MS = int(SCENARIO.get("slow_ms", 0))
 STALL_MS = int(SCENARIO.get("stall_ms", 0))
+# The client-disconnect fault: {"share": fraction of requests, "after_ms": ...} or None.
+ABORT: dict[str, Any] | None = SCENARIO.get("abort")
 SEED_ROWS = 200
 # Ids the target acknowledged for POST /items, written out at the end so the harness can
 # look for each one in the table (a write acknowledged but missing is a lost write).
@@ -63,6 +66,7 @@ class Ledger:
     lateness_ms: dict[int, int] = field(default_factory=dict)  # every started arrival
     dropped_waited_ms: list[float] = field(default_factory=list)  # lower bounds of latency
     corrected_ms: dict[str, dict[int, int]] = field(default_factory=dict)  # "METHOD name"
+    aborted: dict[str, int] = field(default_factory=dict)  # "METHOD name" -> abandoned
 
     def to_json(self, stop_grace_s: float) -> dict[str, Any]:
         start, stop = self.window_start or 0.0, self.window_stop or self.window_start or 0.0
@@ -70,6 +74,7 @@ class Ledger:
             "window_s": max(stop - start, 0.0),
             "stop_grace_s": stop_grace_s,  # how long requests could finish after stop
             "unfinished": self.unfinished,
+            "aborted": self.aborted,
             "open": {
                 "rate_steps": RATE_STEPS,
                 "late_after_ms": LATE_AFTER_MS,
@@ -142,16 +147,47 @@ def _tracked(user: FastHttpUser, method: str, name: str) -> Iterator[None]:
         )
 
 
+class _Abandoned(Exception):
+    """Raised inside Locust's response block so that it reports nothing for the request."""
+
+
+def _abort_timer() -> Timeout | None:
+    """For the fault's share of requests, a started timer that interrupts it after_ms."""
+    if ABORT is None or random.random() >= ABORT["share"]:
+        return None
+    timer = Timeout(ABORT["after_ms"] / 1000)
+    timer.start()
+    return timer
+
+
 def _request(
     user: FastHttpUser, method: str, path: str, name: str | None = None, **kwargs: Any
 ) -> Any:
-    """One request; a failed answer is counted by the cause the target gives in its body."""
-    with (
-        _tracked(user, method, name or path),
-        user.client.request(method, path, name=name, catch_response=True, **kwargs) as response,
-    ):
-        if response.status_code >= 400:
-            response.failure(f"HTTP {response.status_code}: {_detail(response)}")
+    """One request; a failed answer is counted by the cause the target gives in its body.
+
+    An abandoned request (the abort fault) is counted in the ledger, not in Locust's
+    stats: the timer interrupts the read, geventhttpclient drops that connection, and
+    the server sees its client hang up."""
+    response = None
+    timer = _abort_timer()
+    try:
+        with (
+            _tracked(user, method, name or path),
+            user.client.request(method, path, name=name, catch_response=True, **kwargs) as response,
+        ):
+            # Fired: the read was interrupted (Locust may wrap it, as RetriesExceeded).
+            if timer is not None and not timer.pending:
+                raise _Abandoned
+            if response.status_code >= 400:
+                response.failure(f"HTTP {response.status_code}: {_detail(response)}")
+    except (_Abandoned, Timeout) as exc:
+        if exc is not timer and not isinstance(exc, _Abandoned):
+            raise
+        key = f"{method} {name or path}"
+        ledger.aborted[key] = ledger.aborted.get(key, 0) + 1
+    finally:
+        if timer is not None:
+            timer.close()
     return response
 
 
@@ -214,6 +250,10 @@ def _stall(user: FastHttpUser) -> None:
     _request(user, "GET", f"/stall?ms={STALL_MS}", name="/stall")
 
 
+def _export(user: FastHttpUser) -> None:
+    _request(user, "GET", f"/export?ms={SLOW_MS}", name="/export")
+
+
 def _fail(user: FastHttpUser) -> None:
     with (
         _tracked(user, "GET", "/fail"),
@@ -239,6 +279,7 @@ ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {
     "transfer": _transfer,
     "slow": _slow,
     "stall": _stall,
+    "export": _export,
     "fail": _fail,
     "health": _health,
 }

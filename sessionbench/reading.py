@@ -139,6 +139,10 @@ class PoolReading(BaseModel):
     sessions_alive_at: list[Site] = Field(default_factory=list)  # where each last began
     sessions_in_transaction_at: list[Site] = Field(default_factory=list)
     gc_cleaned_at: list[Site] = Field(default_factory=list)  # sessions the GC closed
+    # Connections invalidated because a cancellation (a client that hung up) cut their
+    # session's or connection's close() short: discarded instead of returned.
+    cancelled_closes: int = 0
+    cancelled_closes_at: list[Site] = Field(default_factory=list)
     # Transactions still open when the request that began them had ended.
     idle_after_request: int = 0
     idle_after_request_at: list[Site] = Field(default_factory=list)

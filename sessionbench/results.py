@@ -163,6 +163,9 @@ class LoadResult(BaseModel):
     dropped_arrivals: int = 0
     lateness_histogram_ms: dict[int, int] = Field(default_factory=dict)  # every started arrival
     client_errors: list[ClientError] = Field(default_factory=list)  # not among `failures`
+    # Requests their client abandoned on purpose (a scenario's `abort` fault), per route:
+    # not among `requests` nor `failures`.
+    aborted: list[FailureKind] = Field(default_factory=list)
     # Locust's distributed mode (`run --workers N`): how many workers sent the load (0:
     # one Locust process did), and each local worker's CPU (% of one core) and requests.
     workers: int = 0

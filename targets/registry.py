@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "engine_per_request",
     "manual_close",
     "background_commit",
+    "stream_export",
     "calibration",
     "seeds.seed_000",
     "seeds.seed_001",

@@ -185,3 +185,18 @@ def test_a_run_that_sent_nothing_is_a_cell_error(tmp_path: Path) -> None:
     prefix = _write(tmp_path, [], _ledger(3.0))
     with pytest.raises(CellError, match="no request was sent"):
         parse_results(prefix, cpu_percent=10.0)
+
+
+def test_aborted_requests_are_counted_apart_from_requests_and_failures(tmp_path: Path) -> None:
+    ledger = {**_ledger(4.0), "aborted": {"GET /export": 7}}
+    prefix = _write(tmp_path, [_entry("/export", {"120": 20})], ledger)
+    result = parse_results(prefix, cpu_percent=10.0)
+    assert (result.requests, result.failures, result.failures_by_kind) == (20, 0, [])
+    [aborted] = result.aborted
+    assert (aborted.method, aborted.name, aborted.occurrences) == ("GET", "/export", 7)
+    assert aborted.error == "aborted by the client (fault)"
+
+
+def test_a_ledger_from_before_the_abort_fault_has_no_aborted_requests(tmp_path: Path) -> None:
+    prefix = _write(tmp_path, [_entry("/health", {"2": 10})], _ledger(4.0))
+    assert parse_results(prefix, cpu_percent=10.0).aborted == []

@@ -32,6 +32,7 @@ class CellEvidence:
     failures_by_kind: list[FailureKind] = field(default_factory=list)
     health_p99_ms: float | None = None  # GET /health beside the database routes
     checks: DatabaseChecks | None = None
+    aborted: int = 0  # requests the clients abandoned on purpose (the abort fault)
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -53,6 +54,7 @@ class CellEvidence:
             failures_by_kind=load.failures_by_kind if load else [],
             health_p99_ms=health.p99_ms if health else None,
             checks=cell.checks,
+            aborted=sum(a.occurrences for a in load.aborted) if load else 0,
         )
 
     @property

@@ -268,6 +268,41 @@ def connection_leak(e: CellEvidence) -> Finding | None:
     )
 
 
+def cancelled_close(e: CellEvidence) -> Finding | None:
+    cancelled = e.pool.cancelled_closes
+    if cancelled < t.CANCELLED_CLOSES_MIN:
+        return None
+    at = where(e.pool.cancelled_closes_at)
+    evidence: dict[str, float | int | str] = {
+        "cancelled_closes": cancelled,
+        "aborted_requests": e.aborted,
+        "invalidations": e.pool.invalidations,
+        "connections_opened": e.pool.connections_opened,
+        "failed_requests": e.failures,
+        "pool_timeouts": e.pool.pool_timeouts,
+        "closed_at": at,
+    }
+    return Finding(
+        kind="cancelled-close",
+        severity="warning",
+        summary=f"{cancelled} session closes cancelled by a client that hung up "
+        f"({e.aborted} requests aborted), each connection discarded instead of returned; "
+        f"at {at}",
+        evidence=evidence,
+        explanation="When a client disconnects, Starlette (for a StreamingResponse) or the "
+        "app cancels the request's task, and AnyIO's cancellation also cancels the "
+        "`await session.close()` in its `finally:`: the ROLLBACK never completes, so "
+        "SQLAlchemy invalidates the connection (the driver terminates it) and the pool "
+        "opens a new one later.  Older SQLAlchemy and drivers left such a connection "
+        "checked out until the garbage collector warned of a non-checked-in connection, "
+        "and the pool ran dry (sqlalchemy #8145, #11125, #12077).",
+        hint="Open the session with `async with factory() as session:` (its exit runs "
+        "close() to completion even when the task is cancelled), or shield the close: "
+        "`with anyio.CancelScope(shield=True): await session.close()`.",
+        decided=decided("cancelled_closes", cancelled, t.CANCELLED_CLOSES_MIN),
+    )
+
+
 def session_leak(e: CellEvidence) -> Finding | None:
     pool = e.pool
     registry = pool.scoped_registry
@@ -456,6 +491,7 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     engine_per_request,
     connection_churn,
     connection_leak,
+    cancelled_close,
     session_leak,
     idle_in_transaction,
     lost_write,
@@ -490,6 +526,16 @@ SUBSUMES = {
         "idle-in-transaction",
         "pool-exhaustion",
         "threadpool-starvation",
+        "connection-churn",
+        *_ANY_CAUSE,
+    },
+    # A close cut short leaves its session inside a transaction the ORM never ended (the
+    # garbage collector later collects it so), and its connection is replaced by a new
+    # one; pool waits and failures during the fault follow from those.
+    "cancelled-close": {
+        "connection-leak",
+        "idle-in-transaction",
+        "pool-exhaustion",
         "connection-churn",
         *_ANY_CAUSE,
     },

@@ -86,6 +86,14 @@ LAZY_ENGINES_PER_ROUTE = 1
 # the garbage collector (SQLAlchemy's "non-checked-in connection" warning): any is a leak.
 LEAKED_CONNECTIONS_MIN = 1
 
+# cancelled-close ---------------------------------------------------------------------
+# Connections invalidated because a cancellation (a client that hung up) cut a session's
+# or connection's close() short.  A close that survives cancellation (`async with`, whose
+# exit runs close() to completion, or a shielded close) is never cut short, whatever the
+# clients do: a correct app has none, so any is the mistake.  Cancellations that land in
+# a query also invalidate the connection, in any app, and are not counted.
+CANCELLED_CLOSES_MIN = 1
+
 # session-leak ------------------------------------------------------------------------
 # Sessions still alive after quiesce and a full GC, beyond a small allowance for what a
 # framework may cache: a healthy app holds none once requests are done.

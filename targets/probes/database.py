@@ -21,6 +21,7 @@ from sqlalchemy.pool import Pool, QueuePool
 
 from sessionbench.reading import PoolReading
 
+from .cancelled import close_cancelled
 from .checkout_wait import CheckoutWait
 from .histograms import HoldTimes
 from .locations import APP_FRAME_DEPTH, app_location_here
@@ -55,6 +56,7 @@ class DatabaseProbe:
         self._holding: set[int] = set()  # ids of sessions inside a transaction
         self._session_sites: dict[int, SiteKey] = {}  # id of an alive session -> its site
         self.gc_cleaned_at = SiteTally()
+        self.cancelled_closes = SiteTally()
         self.idle_after_request = SiteTally()
         # A checked-out connection's record -> (route, app line, checkout time).
         self._out: weakref.WeakKeyDictionary[Any, tuple[SiteKey, float]] = (
@@ -152,8 +154,10 @@ class DatabaseProbe:
     def _on_close(self, _dbapi: Any, *_args: Any) -> None:
         self.connections_closed += 1
 
-    def _on_invalidate(self, _dbapi: Any, _record: Any, _exception: Any) -> None:
+    def _on_invalidate(self, _dbapi: Any, _record: Any, exception: Any) -> None:
         self.invalidations += 1
+        if close_cancelled(exception):
+            self.cancelled_closes.add(_site())
 
     def _on_session_begin(self, session: Session, _transaction: Any, connection: Any) -> None:
         if session not in self._sessions:
@@ -238,6 +242,8 @@ class DatabaseProbe:
                 site_of(id(s), (None, None)) for s in sessions if s.in_transaction()
             ),
             gc_cleaned_at=self.gc_cleaned_at.snapshot(),
+            cancelled_closes=sum(self.cancelled_closes.counts.values()),
+            cancelled_closes_at=self.cancelled_closes.snapshot(),
             idle_after_request=sum(self.idle_after_request.counts.values()),
             idle_after_request_at=self.idle_after_request.snapshot(),
             engines_in_requests_at=self.engines_in_requests.snapshot(),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sessionbench.bench.locust_results import unfinished_error
+from sessionbench.bench.locust_results import ABORTED_ERROR, unfinished_error
 from sessionbench.reports import html, junit, markdown, terminal
 from sessionbench.reports.charts import chart_specs
 from sessionbench.reports.summary import Verdict, summarise
@@ -219,3 +219,16 @@ def test_cells_under_a_version_set_and_skipped_cells_are_named(run: RunResult) -
     shown = terminal.render(run)
     assert "versions" in shown and "fastapi==0.115.*" in shown and "installed" in shown
     assert "has no Depends(scope=...)" in shown
+
+
+@pytest.mark.parametrize("writer", [terminal.render, markdown.render, html.render])
+def test_aborted_requests_are_listed_apart_from_the_failures(
+    run: RunResult, writer: Callable[[RunResult], str]
+) -> None:
+    load = run.cells[0].load
+    assert load is not None
+    load.aborted = [FailureKind(method="GET", name="/export", error=ABORTED_ERROR, occurrences=87)]
+    text = writer(run)
+    assert "Requests aborted by the clients (fault)".lower() in text.lower()
+    assert "87" in text and "GET /export" in text and ABORTED_ERROR in text
+    assert "Request failures by cause".lower() not in text.lower()
