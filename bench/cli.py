@@ -19,8 +19,7 @@ from sessionbench.reports.terminal import print_summary
 from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
 from sessionbench.results import CellResult, RunResult, SkippedCell, SkippedDatabase
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
-from sessionbench.targets.config import PoolSettings
-from sessionbench.targets.pools import POOLS
+from sessionbench.targets.pools import POOLS, custom_pool
 from sessionbench.targets.registry import default_strategies, strategies
 
 from . import (
@@ -99,20 +98,6 @@ def parse_rate(text: str) -> tuple[float, ...]:
             f"each above 0 and at most {MAX_RATE:.0f} arrivals/s"
         )
     return rate
-
-
-def _custom_pool(
-    base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None
-) -> PoolSettings:
-    changes = {
-        k: v
-        for k, v in {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout}.items()
-        if v is not None
-    }
-    if not changes:
-        return base
-    label = ",".join(f"{k}={v}" for k, v in changes.items())
-    return base.model_copy(update={**changes, "name": f"{base.name}[{label}]"})
 
 
 def _print_started(index: int, total: int, cell: Cell) -> None:
@@ -379,7 +364,7 @@ def run(
         chosen_strategies,
         [DATABASES.get(n) for n in db or ["sqlite"]],
         [
-            _custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout)
+            custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout)
             for n in pool or ["default"]
         ],
         [scenarios.get(n) for n in scenario or ["mixed"]],
