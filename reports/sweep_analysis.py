@@ -244,3 +244,9 @@ def analyse(result: RunResult) -> SweepAnalysis | None:
         else None
     )
     return SweepAnalysis(record, points, tolerance, source, knees, recommended, reason, arithmetic)
+
+
+def point_of(cell: CellResult) -> Point:
+    """One measured cell as a point (the progress line while a sweep runs)."""
+    errors = [cell.error or "unknown error"] if cell.status == "error" else []
+    return _point(CellSummary(cell.config, [cell], cell.findings, errors))
