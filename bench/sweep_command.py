@@ -118,10 +118,10 @@ def plan(
     async_driver: str | None = None,
 ) -> tuple[RunPlan, float]:
     """The run plan and its estimated seconds; UsageError for a grid the budget cannot hold."""
-    if not strategy.runs_on(database.name):
-        raise UsageError(f"{strategy.name} does not run on {database.name}")
     if "seed" in strategy.tags or strategy.fixed_database:
         raise UsageError(f"{strategy.name} keeps its own engine arguments: no pool to sweep")
+    if not strategy.runs_on(database.name):
+        raise UsageError(f"{strategy.name} does not run on {database.name}")
     grid = cells(
         record, strategy, database, scenario, duration_s=duration_s, async_driver=async_driver
     )

@@ -231,6 +231,9 @@ def analyse(result: RunResult) -> SweepAnalysis | None:
         top = max(k.users for k in chosen if k.pool_size == recommended)
         per_level = ", ".join(f"{k.users} users: {k.pool_size or '-'}" for k in knees)
         reason = f"the knee at {top} users, the largest of the levels' knees ({per_level})"
+        short = [str(k.users) for k in knees if k.pool_size is None]
+        if short:
+            reason += f"; at {', '.join(short)} users no pool size measured qualified"
     # Without a recommendation, the arithmetic still shows where the largest pool swept
     # stands against the server.
     arithmetic = (

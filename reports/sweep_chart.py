@@ -11,7 +11,6 @@ from .charts import VL_VERSION, WIDTH, Spec
 from .sweep_analysis import SweepAnalysis
 
 USERS = alt.Color("users:O", title="users", legend=alt.Legend(orient="right"))
-POOL_SIZE = alt.X("pool_size:Q", title="pool_size", scale=alt.Scale(type="log", base=2))
 
 
 def _rows(analysis: SweepAnalysis) -> list[dict[str, object]]:
@@ -32,9 +31,16 @@ def _rows(analysis: SweepAnalysis) -> list[dict[str, object]]:
     ]
 
 
-def _panel(rows: list[dict[str, object]], field: str, title: str) -> alt.LayerChart:
+def _panel(
+    rows: list[dict[str, object]], sizes: list[int], field: str, title: str
+) -> alt.LayerChart:
+    # A log scale spaces doubling pool sizes evenly; ticks only at the sizes measured.
+    pool_size = alt.X(
+        "pool_size:Q", title="pool_size", scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(values=sizes),
+    )  # fmt: skip
     base = alt.Chart(alt.InlineData(values=rows)).encode(
-        x=POOL_SIZE,
+        x=pool_size,
         y=alt.Y(f"{field}:Q", title=title),
         color=USERS,
         tooltip=["users:O", "pool_size:Q", "rps:Q", "p99_ms:Q", "wait_percent:Q",
@@ -63,9 +69,11 @@ def chart(analysis: SweepAnalysis) -> alt.VConcatChart | None:
         f"{record.scenario} (ringed: each users level's knee; a cross: some requests failed)"
     )
     return alt.vconcat(
-        _panel(rows, "rps", "req/s"),
-        _panel(rows, "p99_ms", "p99 ms"),
-        _panel(rows, "wait_percent", "% of request time waiting for a connection"),
+        _panel(rows, record.pool_sizes, "rps", "req/s"),
+        _panel(rows, record.pool_sizes, "p99_ms", "p99 ms"),
+        _panel(
+            rows, record.pool_sizes, "wait_percent", "% of request time waiting for a connection"
+        ),
         title=title,
     )
 
