@@ -26,8 +26,9 @@ from .server_limits import read_limits
 
 # Wall time of a point beyond its load window: a fresh database and its migrations, the
 # target's start, Locust's start and stop (up to its 2 s stop timeout), the quiesce and
-# 1 s settle, the checks.  Measured here on Postgres (2 shared cores): 6-7 s.
-CELL_OVERHEAD_S = 7.0
+# 1 s settle, the checks; and a share of the run's start and its reports.  Measured
+# here on Postgres (2 shared cores): 3.0-4.9 s per point, reports 10-20 s a run.
+CELL_OVERHEAD_S = 6.0
 MAX_VALUE = 1000  # pool sizes and users, as `run --users` allows
 
 

@@ -32,8 +32,8 @@ def test_a_grid_too_large_for_the_budget_exits_2_before_any_load(tmp_path: Path)
     )  # fmt: skip
     assert_one_line(
         result, 2,
-        "sweep too large for --budget 2 min: 15 points x 1 repeat(s) x (10 s load + ~7 s per "
-        "point) = about 4.2 min; the budget holds 7 points",
+        "sweep too large for --budget 2 min: 15 points x 1 repeat(s) x (10 s load + ~6 s per "
+        "point) = about 4.0 min; the budget holds 7 points",
     )  # fmt: skip
     assert not output.exists()  # nothing provisioned, started or written
     assert time.monotonic() - started < 30
