@@ -177,30 +177,46 @@ def _tolerance(points: list[Point], fixed: float) -> tuple[float, str]:
     )
 
 
+def _shortfall(point: Point, best_rps: float, tolerance: float, max_wait: float) -> str | None:
+    """Why a clean point is not the knee; None when it qualifies."""
+    rps = point.rps or 0.0
+    if rps < best_rps * (1 - tolerance):
+        return f"pool_size {point.pool_size} was {1 - rps / best_rps:.0%} below the best"
+    if point.wait_share is not None and point.wait_share >= max_wait:
+        return (
+            f"at pool_size {point.pool_size} requests waited {point.wait_share:.0%} of "
+            "their time for a connection"
+        )
+    return None
+
+
 def _knee(users: int, points: list[Point], tolerance: float, max_wait: float) -> Knee:
-    clean = [p for p in points if p.clean]
+    clean = sorted((p for p in points if p.clean), key=lambda p: p.pool_size)
     if not clean:
         return Knee(users, None, None, "every pool size failed requests: none recommended")
     best = max(clean, key=lambda p: p.rps or 0.0)
     best_rps = best.rps or 0.0
-    for point in sorted(clean, key=lambda p: p.pool_size):
-        if (point.rps or 0.0) < best_rps * (1 - tolerance):
+    failed = sorted(p.pool_size for p in points if not p.clean)
+    shortfalls: list[str] = []
+    for point in clean:
+        if (shortfall := _shortfall(point, best_rps, tolerance, max_wait)) is not None:
+            shortfalls.append(shortfall)
             continue
-        if point.wait_share is not None and point.wait_share >= max_wait:
-            continue
-        failed = sorted(p.pool_size for p in points if not p.clean)
-        why = (
-            f"{point.rps:,.0f} req/s, within {tolerance:.1%} of the best "
-            f"({best_rps:,.0f} at pool_size {best.pool_size})"
+        why = f"{point.rps:,.0f} req/s, " + (
+            "the best of this level"
+            if point is best
+            else f"within {tolerance:.0%} of the best ({best_rps:,.0f} at pool_size "
+            f"{best.pool_size})"
         )
         if point.wait_share is not None:
             why += f", requests waited {point.wait_share:.1%} of their time for a connection"
+        why += "".join(f"; {s}" for s in shortfalls[-1:])  # the next smaller size's reason
         if failed:
             why += f"; pool sizes {', '.join(map(str, failed))} failed requests"
         return Knee(users, point.pool_size, best_rps, why)
     return Knee(
         users, None, best_rps,
-        f"no pool size within {tolerance:.1%} of the best kept the checkout wait under "
+        f"no pool size within {tolerance:.0%} of the best kept the checkout wait under "
         f"{max_wait:.0%} of request time: measure larger pools",
     )  # fmt: skip
 

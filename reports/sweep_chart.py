@@ -10,7 +10,12 @@ import vl_convert
 from .charts import VL_VERSION, WIDTH, Spec
 from .sweep_analysis import SweepAnalysis
 
-USERS = alt.Color("users:O", title="users", legend=alt.Legend(orient="right"))
+USERS = alt.Color(
+    "users:O",
+    title="users",
+    scale=alt.Scale(scheme="category10"),
+    legend=alt.Legend(orient="right"),
+)
 
 
 def _rows(analysis: SweepAnalysis) -> list[dict[str, object]]:

@@ -67,7 +67,7 @@ def test_the_knee_is_where_throughput_stops_growing(run: RunResult) -> None:
     [knee] = analysis.knees
     assert (knee.pool_size, knee.best_rps) == (8, 240)
     assert analysis.recommended == 8
-    assert "within 10.0% of the best (240 at pool_size 16)" in knee.reason
+    assert "within 10% of the best (240 at pool_size 16)" in knee.reason
     assert analysis.tolerance_source.startswith("10% of the best (fixed")
 
 
