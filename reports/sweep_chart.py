@@ -5,9 +5,8 @@ level, each level's knee ringed.  The same Vega-Lite builder as the other charts
 from pathlib import Path
 
 import altair as alt
-import vl_convert
 
-from .charts import VL_VERSION, WIDTH, Spec
+from .charts import WIDTH, Spec, write_spec_svgs
 from .sweep_analysis import SweepAnalysis
 
 USERS = alt.Color(
@@ -90,9 +89,4 @@ def specs(analysis: SweepAnalysis | None) -> dict[str, Spec]:
 
 def write_svg(analysis: SweepAnalysis | None, directory: Path, prefix: str) -> list[Path]:
     """`PREFIX-sweep.svg` beside the Markdown report; nothing for a run that is no sweep."""
-    paths = []
-    for name, spec in specs(analysis).items():
-        path = directory / f"{prefix}-{name}.svg"
-        path.write_text(vl_convert.vegalite_to_svg(spec, vl_version=VL_VERSION))
-        paths.append(path)
-    return paths
+    return write_spec_svgs(specs(analysis), directory, prefix)
