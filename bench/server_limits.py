@@ -52,7 +52,9 @@ def _from_settings(backend: str, settings: dict[str, int]) -> ServerLimits:
 def read_limits(server: DatabaseServer) -> ServerLimits:
     """Never raises: a limit that cannot be read is recorded with the reason."""
     if server.backend == "sqlite":
-        return ServerLimits(backend="sqlite", note="SQLite: no server, no connection limit")
+        return ServerLimits(
+            backend="sqlite", note="not applicable: SQLite has no server and no connection limit"
+        )
     query = POSTGRES_SETTINGS if server.backend == "postgresql" else MYSQL_SETTINGS
     try:
         with server.fresh_database("sweep-limits") as url:

@@ -87,7 +87,7 @@ class Arithmetic:
     def lines(self) -> list[str]:
         limits = self.limits
         if limits.available is None:
-            return [f"server connection limit: not applicable ({limits.note or limits.backend})"]
+            return [f"server connection limit: {limits.note or 'unknown'}"]
         per = "unbounded" if self.max_overflow < 0 else str(self.pool_size + self.max_overflow)
         needed = "unbounded" if self.needed is None else f"{self.needed}"
         lines = [

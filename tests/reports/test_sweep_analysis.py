@@ -134,11 +134,9 @@ def test_arithmetic_against_max_connections() -> None:
     assert "pool_size may be at most 14" in too_many.lines()[-1]
     unbounded = Arithmetic(workers=1, pool_size=5, max_overflow=-1, limits=POSTGRES)
     assert unbounded.needed is None and "unbounded" in unbounded.lines()[-1]
-    sqlite = ServerLimits(backend="sqlite", note="SQLite: no server, no connection limit")
+    sqlite = ServerLimits(backend="sqlite", note="not applicable: SQLite has no server")
     lines = Arithmetic(workers=1, pool_size=5, max_overflow=0, limits=sqlite).lines()
-    assert lines == [
-        "server connection limit: not applicable (SQLite: no server, no connection limit)"
-    ]
+    assert lines == ["server connection limit: not applicable: SQLite has no server"]
 
 
 def test_the_arithmetic_takes_the_target_workers(run: RunResult) -> None:
