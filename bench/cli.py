@@ -15,12 +15,13 @@ from typer.exceptions import TyperException
 
 from sessionbench.errors import ExitCode, SessionbenchError, UsageError
 from sessionbench.registry import UnknownNameError
+from sessionbench.reports import sweep_analysis, sweep_section
 from sessionbench.reports.terminal import print_summary
 from sessionbench.reports.thresholds import DEFAULT_FAIL_ON
 from sessionbench.results import CellResult, RunResult, SkippedCell, SkippedDatabase
 from sessionbench.scenarios.catalogue import ScenarioFileError, load_scenarios
-from sessionbench.targets.config import PoolSettings
-from sessionbench.targets.pools import POOLS
+from sessionbench.sweep_record import SweepRecord
+from sessionbench.targets.pools import POOLS, custom_pool
 from sessionbench.targets.registry import default_strategies, strategies
 
 from . import (
@@ -36,6 +37,7 @@ from . import (
     report_command,
     resultfile,
     strategy_comparison,
+    sweep_command,
     worker_command,
 )
 from .config_file import load_project_settings, prefer_command_line
@@ -99,20 +101,6 @@ def parse_rate(text: str) -> tuple[float, ...]:
             f"each above 0 and at most {MAX_RATE:.0f} arrivals/s"
         )
     return rate
-
-
-def _custom_pool(
-    base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None
-) -> PoolSettings:
-    changes = {
-        k: v
-        for k, v in {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout}.items()
-        if v is not None
-    }
-    if not changes:
-        return base
-    label = ",".join(f"{k}={v}" for k, v in changes.items())
-    return base.model_copy(update={**changes, "name": f"{base.name}[{label}]"})
 
 
 def _print_started(index: int, total: int, cell: Cell) -> None:
@@ -379,7 +367,7 @@ def run(
         chosen_strategies,
         [DATABASES.get(n) for n in db or ["sqlite"]],
         [
-            _custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout)
+            custom_pool(POOLS.get(n), pool_size, max_overflow, pool_timeout)
             for n in pool or ["default"]
         ],
         [scenarios.get(n) for n in scenario or ["mixed"]],
@@ -417,14 +405,18 @@ def run(
         _execute_and_report(plan, parse_duration(budget) if compare else None)
 
 
-def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) -> NoReturn:
+def _execute_and_report(
+    plan: RunPlan, compare_budget_s: float | None = None, events: RunEvents | None = None
+) -> NoReturn:
     if compare_budget_s is not None:
         result = strategy_comparison.run(
             cells=plan.cells, output=plan.output_dir, provision=plan.provision,
             budget_s=compare_budget_s, console=console,
         )  # fmt: skip
     else:
-        events = RunEvents(_print_started, _print_finished, _print_skipped, _print_cell_skipped)
+        events = events or RunEvents(
+            _print_started, _print_finished, _print_skipped, _print_cell_skipped
+        )
         result = execute(plan, events)
     print_summary(result, console)
     console.print(f"results: {plan.output_dir / 'results.json'}", highlight=False)
@@ -434,6 +426,58 @@ def _execute_and_report(plan: RunPlan, compare_budget_s: float | None = None) ->
     except SessionbenchError as exc:  # the results are written already
         print(f"sessionbench: reports not written: {exc}", file=sys.stderr)
     raise typer.Exit(exit_code_for(result))
+
+
+def _print_point(result: CellResult) -> None:
+    _print_finished(result)
+    if result.load is not None:
+        point = sweep_analysis.point_of(result)
+        console.print(f"    {sweep_section.progress(point)}", highlight=False)
+
+
+@app.command()
+def sweep(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="the strategy to size")],
+    db: Annotated[str, typer.Option("--db", "-d", help="database")] = "postgres",
+    scenario: Annotated[str, typer.Option(help="scenario")] = "slow",
+    pool_size: Annotated[str, typer.Option(help="pool sizes to try")] = "2,5,10,20",
+    users: Annotated[str, typer.Option(help="concurrent users levels")] = "8,16,32",
+    max_overflow: Annotated[int, typer.Option(help="max_overflow of every point")] = 0,
+    duration: Annotated[str, typer.Option(help="load time per point")] = "5s",
+    repeat: Annotated[
+        int, typer.Option(help="runs of each point (their spread sets the knee's tolerance)")
+    ] = 1,
+    budget: Annotated[str, typer.Option(help="time the whole grid may take, e.g. 10m")] = "10m",
+    async_driver: Annotated[str | None, typer.Option(help="Postgres async driver")] = None,
+    postgres_url: Annotated[str | None, typer.Option(help="Postgres server to use")] = None,
+    mysql_url: Annotated[str | None, typer.Option(help="MySQL/MariaDB server to use")] = None,
+    output: Annotated[Path | None, typer.Option(help="directory for results and reports")] = None,
+) -> None:
+    """Pool sizing: pool_size x users for one strategy; the knee per users level, a
+    recommended pool size and the arithmetic against the server's max_connections."""
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
+    if max_overflow < -1:
+        raise UsageError(f"--max-overflow must be -1 (unlimited) or more, got {max_overflow}")
+    record = SweepRecord(
+        strategy=strategy, database=db, scenario=scenario, max_overflow=max_overflow,
+        pool_sizes=sweep_command.parse_counts("--pool-size", pool_size),
+        users=sweep_command.parse_counts("--users", users),
+    )  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    plan, estimate_s = sweep_command.plan(
+        record, strategies().get(strategy), DATABASES.get(db), load_scenarios().get(scenario),
+        duration_s=parse_duration(duration), repeat=repeat, budget_s=parse_duration(budget),
+        output_dir=output or Path("sessionbench-results") / f"sweep-{stamp}",
+        provision=ProvisionOptions(postgres_url=postgres_url, mysql_url=mysql_url),
+        async_driver=async_driver and check_async_driver(async_driver),
+    )  # fmt: skip
+    console.print(
+        f"sweep: {len(plan.cells)} points x {repeat} repeat(s), about {estimate_s / 60:.1f} min",
+        highlight=False,
+    )
+    events = RunEvents(_print_started, _print_point, _print_skipped, _print_cell_skipped)
+    _execute_and_report(plan, events=events)
 
 
 @app.command()

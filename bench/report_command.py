@@ -6,6 +6,8 @@ from pathlib import Path
 from sessionbench.errors import UsageError
 from sessionbench.reports.charts import write_svgs
 from sessionbench.reports.summary import summarise
+from sessionbench.reports.sweep_analysis import analyse
+from sessionbench.reports.sweep_chart import write_svg
 from sessionbench.reports.writers import WRITERS
 from sessionbench.results import RunResult
 
@@ -26,7 +28,8 @@ def write_report(result: RunResult, fmt: str, output: Path) -> Path:
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "md":
-            svgs = write_svgs(summarise(result), output.parent, output.stem)
+            svgs = write_svg(analyse(result), output.parent, output.stem)
+            svgs += write_svgs(summarise(result), output.parent, output.stem)
             text += "\n### Charts\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in svgs)
         output.write_text(text)
     except OSError as exc:

@@ -31,6 +31,7 @@ from sessionbench.results import (
     SkippedCell,
     SkippedDatabase,
 )
+from sessionbench.sweep_record import SweepRecord
 from sessionbench.targets.config import TargetConfig
 
 from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
@@ -83,6 +84,7 @@ class RunPlan:
     # Version sets by label (venvs.prepared): those ready, and why the others are not.
     environments: dict[str, PreparedSet] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+    sweep: SweepRecord | None = None  # a pool-sizing sweep's record, saved with the run
 
 
 def _cell_config(cell: Cell, url: str, packages: dict[str, str]) -> CellConfig:
@@ -273,7 +275,7 @@ def execute(plan: RunPlan, events: RunEvents | None = None) -> RunResult:
     results_path = output_dir / "results.json"
     result = RunResult(
         started_at=datetime.now(UTC), command=mask_argv(sys.argv), environment=environment(),
-        matrix=plan.matrix, shard=plan.shard,
+        matrix=plan.matrix, shard=plan.shard, sweep=plan.sweep,
     )  # fmt: skip
     reap_temp_dirs()
     reap_containers()

@@ -189,8 +189,13 @@ def chart_specs(summaries: list[CellSummary]) -> dict[str, Spec]:
 
 def write_svgs(summaries: list[CellSummary], directory: Path, prefix: str) -> list[Path]:
     """The same charts as static SVG files, for Markdown reports."""
+    return write_spec_svgs(chart_specs(summaries), directory, prefix)
+
+
+def write_spec_svgs(specs: dict[str, Spec], directory: Path, prefix: str) -> list[Path]:
+    """Each spec as `PREFIX-NAME.svg` in `directory`."""
     paths = []
-    for name, spec in chart_specs(summaries).items():
+    for name, spec in specs.items():
         path = directory / f"{prefix}-{name}.svg"
         path.write_text(vl_convert.vegalite_to_svg(spec, vl_version=VL_VERSION))
         paths.append(path)

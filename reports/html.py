@@ -13,11 +13,12 @@ from markupsafe import Markup
 
 from sessionbench.results import RunResult, Stall
 
-from . import load_figures
+from . import load_figures, sweep_chart, sweep_section
 from .charts import chart_specs, javascript_bundle
 from .recommendation import recommend
 from .recommendation_section import html_rows
 from .summary import CellSummary, format_number, summarise
+from .sweep_analysis import analyse
 
 _environment = jinja2.Environment(
     loader=jinja2.PackageLoader("sessionbench.reports", "templates"),
@@ -50,11 +51,13 @@ def _stalls(summaries: list[CellSummary]) -> list[tuple[str, Stall, list[str]]]:
 
 def render(result: RunResult) -> str:
     summaries = summarise(result)
-    specs = chart_specs(summaries)
+    sweep = analyse(result)
+    specs = sweep_chart.specs(sweep) | chart_specs(summaries)
     return _environment.get_template("report.html.j2").render(
         result=result,
         summaries=summaries,
         recommendation=html_rows(recommend(summaries)),
+        sweep=sweep_section.html(sweep),
         specs=specs,
         specs_json=script_json(specs),
         stalls=_stalls(summaries),

@@ -8,10 +8,11 @@ from itertools import groupby
 
 from sessionbench.results import RunResult
 
-from . import load_figures, recommendation_section
+from . import load_figures, recommendation_section, sweep_section
 from .gate import environment_differences
 from .recommendation import recommend, tiers
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
+from .sweep_analysis import analyse
 
 ICONS = {
     Verdict.HEALTHY: "✅",
@@ -149,6 +150,8 @@ def render(result: RunResult) -> str:
     ]
     groups = recommend(summaries)
     lines += recommendation_section.markdown(groups, cell)
+    if sweep := analyse(result):
+        lines += sweep_section.markdown(sweep, cell)
     lines += ["### Verdicts", ""]
     for summary in sorted(summaries, key=lambda s: -s.verdict):
         lines += _verdict_lines(summary)

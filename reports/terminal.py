@@ -9,9 +9,10 @@ from rich.text import Text
 
 from sessionbench.results import RunResult
 
-from . import load_figures, recommendation_section
+from . import load_figures, recommendation_section, sweep_section
 from .recommendation import recommend
 from .summary import CellSummary, Verdict, format_number, summarise
+from .sweep_analysis import analyse
 
 STYLES = {
     Verdict.HEALTHY: "green",
@@ -131,6 +132,7 @@ def summary_view(result: RunResult) -> Group:
         *_cause_lines(summaries),
         *_cause_lines(summaries, aborted=True),
         *generator_lines(result),
+        *[sweep_section.terminal(sweep) for sweep in [analyse(result)] if sweep],
     )
 
 

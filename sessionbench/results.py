@@ -16,7 +16,8 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       generated requests apart; `diagnostics.app_errors` lists the exceptions that
       escaped a user's app; the run's `matrix` (identity of the whole matrix), `shard`
       and `shards` (merged shards, each with its environment), the cell's `shard`, the
-      load's `workers`, `worker_cpu_percent` and `worker_requests`.
+      load's `workers`, `worker_cpu_percent` and `worker_requests`; the run's `sweep`
+      (a pool-sizing sweep's grid, rules and the server's connection limits).
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -31,6 +32,7 @@ from sessionbench.targets.config import PoolSettings
 
 from .app_info import AppError, EngineInfo
 from .reading import ProbeReading, StallCause
+from .sweep_record import SweepRecord
 
 SCHEMA_VERSION = 3
 # A Locust process kept at or below this share of a core keeps headroom under the 90 %
@@ -377,6 +379,7 @@ class RunResult(BaseModel):
     # A merged result: the shards it holds, each with its own environment; `environment`
     # above is then the first shard's, with every shard's database servers.
     shards: list[ShardRun] = Field(default_factory=list)
+    sweep: SweepRecord | None = None  # set by `sessionbench sweep`: its cells are the points
 
     def write(self, path: Path) -> None:
         """Atomic: a reader never sees half a file, even if the run is killed mid-write."""

@@ -6,6 +6,22 @@ from .config import PoolSettings
 
 POOLS: Registry[PoolSettings] = Registry("pool variant")
 
+
+def custom_pool(
+    base: PoolSettings, size: int | None, overflow: int | None, timeout: float | None
+) -> PoolSettings:
+    """A variant with some settings overridden, named after the changes (`--pool-size`)."""
+    changes = {
+        k: v
+        for k, v in {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout}.items()
+        if v is not None
+    }
+    if not changes:
+        return base
+    label = ",".join(f"{k}={v}" for k, v in changes.items())
+    return base.model_copy(update={**changes, "name": f"{base.name}[{label}]"})
+
+
 POOLS.add(
     PoolSettings(name="default", description="SQLAlchemy defaults: 5 + 10 overflow, 30 s timeout")
 )
