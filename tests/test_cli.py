@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -144,10 +145,12 @@ BAD_INPUTS = [
 
 
 def sessionbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sessionbench", *args],
-        capture_output=True, text=True, timeout=120, check=False, env=env,
-    )  # fmt: skip
+    # In a directory of its own: a default output folder must not land in the checkout.
+    with tempfile.TemporaryDirectory(prefix="sessionbench-cli-") as cwd:
+        return subprocess.run(
+            [sys.executable, "-m", "sessionbench", *args],
+            capture_output=True, text=True, timeout=120, check=False, env=env, cwd=cwd,
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
