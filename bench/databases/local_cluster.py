@@ -47,7 +47,8 @@ def find_bindir() -> Path:
     raise LocalClusterUnavailable("no initdb/postgres binaries found")
 
 
-def _cluster_user() -> str | None:
+def unprivileged_user() -> str | None:
+    """Who runs a server that refuses root (Postgres, PgBouncer); None: the harness itself."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "nobody"):
@@ -64,7 +65,7 @@ def local_cluster(
     children: ChildProcesses, workdir: Path, password: str | None = None
 ) -> Iterator[URL]:
     bindir = find_bindir()
-    user = _cluster_user()
+    user = unprivileged_user()
     password = password or secrets.token_urlsafe(16)
     # Not inside the run's workdir: the cluster's owner must be able to reach it.
     root = owned_temp_dir("sessionbench-pg-")
