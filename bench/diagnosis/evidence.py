@@ -20,6 +20,9 @@ from sessionbench.targets.config import PoolSettings
 
 from .thresholds import Limits
 
+# Database kinds whose app connects through a transaction-mode pooler.
+TRANSACTION_POOLERS = {"pgbouncer": "PgBouncer (pool_mode=transaction)"}
+
 
 @dataclass(frozen=True)
 class CellEvidence:
@@ -33,6 +36,7 @@ class CellEvidence:
     health_p99_ms: float | None = None  # GET /health beside the database routes
     checks: DatabaseChecks | None = None
     limits: Limits = field(default_factory=Limits)
+    pooler: str | None = None  # the transaction-mode pooler between app and server, if any
 
     @classmethod
     def of(cls, cell: CellResult) -> "CellEvidence | None":
@@ -53,6 +57,7 @@ class CellEvidence:
             failures_by_kind=load.failures_by_kind if load else [],
             health_p99_ms=health.p99_ms if health else None,
             checks=cell.checks,
+            pooler=TRANSACTION_POOLERS.get(cell.config.database),
         )
 
     @property
