@@ -17,20 +17,18 @@ connections, which carry the name of the client they last served.
 import getpass
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import URL
 
 from ..leftovers import owned_temp_dir
-from ..processes import ChildProcesses, tail
+from ..processes import ChildProcesses
 from ..server import free_port
-from .base import DatabaseUnavailable, first_line
-from .local_cluster import LocalClusterUnavailable, unprivileged_user
-from .postgres import PostgresServer, conninfo, open_postgres
+from .base import DatabaseUnavailable
+from .local_cluster import LocalClusterUnavailable, unprivileged_user, wait_connectable
+from .postgres import PostgresServer, open_postgres
 
 BINARY = "pgbouncer"
 READY_TIMEOUT_S = 10.0
@@ -101,25 +99,6 @@ def _version(binary: str) -> str:
     return out.stdout.splitlines()[0].strip() if out.stdout else "PgBouncer"
 
 
-def _wait_ready(url: URL, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Ready when a connection through it reaches the server (auth included)."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    info = conninfo(url)
-    error = "no answer"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise DatabaseUnavailable(f"pgbouncer skipped: it exited: {tail(log_path, 2)}")
-        try:
-            psycopg.connect(info, connect_timeout=2).close()
-            return
-        except psycopg.OperationalError as exc:
-            error = first_line(exc)
-            time.sleep(0.1)
-    raise DatabaseUnavailable(
-        f"pgbouncer skipped: not ready after {READY_TIMEOUT_S:.0f} s: {error}"
-    )
-
-
 @contextmanager
 def open_pgbouncer(
     postgres_url: str | None, children: ChildProcesses, workdir: Path
@@ -149,7 +128,10 @@ def open_pgbouncer(
             proc = children.spawn([binary, str(config)], log_path=log_path, user=user, cwd=root)
             try:
                 server = PgBouncerServer(postgres, port, version)
-                _wait_ready(server.app_url(postgres.admin_url), proc, log_path)
+                through = server.app_url(postgres.admin_url).set(drivername="postgresql")
+                problem = wait_connectable(through, proc, log_path, READY_TIMEOUT_S)
+                if problem:  # e.g. it refused the server's authentication
+                    raise DatabaseUnavailable(f"pgbouncer skipped: {problem}")
                 yield server
             finally:
                 children.stop(proc)
