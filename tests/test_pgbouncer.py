@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 
+from sessionbench.bench.databases.catalogue import DATABASES
 from sessionbench.bench.databases.pgbouncer import write_config
 from sessionbench.bench.diagnosis import CellEvidence, findings_from
 from sessionbench.bench.diagnosis.evidence import TRANSACTION_POOLERS
@@ -83,6 +84,11 @@ def test_config_is_transaction_mode_with_the_servers_password_or_trust(tmp_path:
     assert (tmp_path / "userlist.txt").read_text() == '"app" "pa""ss"\n'
     trusting = write_config(tmp_path, make_url("postgresql://postgres@127.0.0.1/x"), 1)
     assert "auth_type = trust" in trusting.read_text()
+
+
+def test_every_transaction_pooler_is_a_database_kind() -> None:
+    for name in TRANSACTION_POOLERS:
+        assert DATABASES.get(name).backend == "postgresql"
 
 
 def test_no_pgbouncer_on_path_is_one_line_and_exit_3(tmp_path: Path) -> None:
