@@ -1,10 +1,15 @@
 """PgBouncer for real: `async-session` with its own pool and asyncpg's statement cache
 fails behind transaction pooling and gets the verdict; its twin with the documented
 fixes (no statement cache, unique statement names, NullPool) answers every request and
-gets none; PgBouncer is gone afterwards.  A server that wants a password is reached
-through PgBouncer too."""
+gets none; PgBouncer is gone afterwards, even after a SIGKILL of the harness.  A server
+that wants a password is reached through PgBouncer too."""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -15,6 +20,7 @@ from sqlalchemy import make_url
 from sessionbench.bench.databases.catalogue import DATABASES, ProvisionOptions
 from sessionbench.bench.databases.pgbouncer import open_pgbouncer
 from sessionbench.bench.databases.postgres import conninfo
+from sessionbench.bench.leftovers import reap_temp_dirs
 from sessionbench.bench.matrix import expand
 from sessionbench.bench.processes import ChildProcesses
 from sessionbench.bench.runner import RunPlan, execute
@@ -87,3 +93,26 @@ def test_a_server_that_wants_a_password_is_reached_through_pgbouncer(
             pids = [p.pid for p in _our_pgbouncers()]
             assert pids
         assert not [p for p in _our_pgbouncers() if p.pid in pids]
+
+
+def test_pgbouncer_dies_with_a_killed_harness(tmp_path: Path, postgres_url: str) -> None:
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "sessionbench", "run", "-s", "async-session-pooler", "--pool",
+         "pooler", "--db", "pgbouncer", "--scenario", "crud", "--duration", "6s", "--users",
+         "2", "--output", str(tmp_path)],
+        env={**os.environ, "SESSIONBENCH_POSTGRES_URL": postgres_url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline, ours = time.monotonic() + 60, []
+        while time.monotonic() < deadline and not ours and cli.poll() is None:
+            children = psutil.Process(cli.pid).children(recursive=True)
+            ours = [p for p in children if p.name() == "pgbouncer"]
+            time.sleep(0.1)
+        assert ours, "pgbouncer never started"
+    finally:
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+    _, alive = psutil.wait_procs(ours, timeout=10)
+    assert not alive, alive
+    reap_temp_dirs()  # what the killed run left, as the next run would
