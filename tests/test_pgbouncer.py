@@ -19,6 +19,9 @@ from sessionbench.bench.diagnosis.evidence import TRANSACTION_POOLERS
 from sessionbench.bench.diagnosis.rules import connection_churn, pooler_prepared_statements
 from sessionbench.reading import PoolReading
 from sessionbench.results import FailureKind
+from sessionbench.targets.async_session_pooler import pooler_safe
+from sessionbench.targets.config import TargetConfig
+from sessionbench.targets.pools import POOLS
 
 from .test_cli import assert_one_line
 from .test_rules import evidence
@@ -102,3 +105,18 @@ def test_no_pgbouncer_on_path_is_one_line_and_exit_3(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False, env=env,
     )  # fmt: skip
     assert_one_line(result, 3, "pgbouncer skipped: no pgbouncer on PATH")
+
+
+def test_the_twin_turns_both_statement_caches_off_and_names_statements_uniquely() -> None:
+    config = TargetConfig(
+        strategy="async-session-pooler",
+        database_url="postgresql+asyncpg://app@127.0.0.1:6432/db",
+        pool=POOLS.get("pooler"),
+    )
+    safe, connect_args = pooler_safe(config)
+    assert make_url(safe.database_url).query == {"prepared_statement_cache_size": "0"}
+    assert connect_args["statement_cache_size"] == 0
+    name = connect_args["prepared_statement_name_func"]
+    assert name() != name()
+    sqlite = config.model_copy(update={"database_url": "sqlite+aiosqlite:///x.db"})
+    assert pooler_safe(sqlite) == (sqlite, {})

@@ -463,7 +463,8 @@ def pooler_prepared_statements(e: CellEvidence) -> Finding | None:
         "from another client.",
         hint="Behind the pooler, turn the driver's statement cache off and name statements "
         "uniquely: with asyncpg, `?prepared_statement_cache_size=0` in the URL and "
-        'connect_args={"prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__"} '
+        'connect_args={"statement_cache_size": 0, '
+        '"prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__"} '
         "(psycopg: prepare_threshold=None); and use NullPool in the app, since the pooler "
         "pools (pool variant `pooler`, target `async-session-pooler`).",
         decided=decided("statement_errors", count, t.POOLER_STATEMENT_ERRORS_MIN),
