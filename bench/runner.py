@@ -35,7 +35,7 @@ from sessionbench.sweep_record import SweepRecord
 from sessionbench.targets.config import TargetConfig
 
 from .consistency import ReadYourWrite, acknowledged_ids, missing_ids
-from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
+from .databases.base import DatabaseServer, DatabaseUnavailable, first_line, pooled
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
 from .diagnosis import diagnose
@@ -210,7 +210,7 @@ def run_cell(
     expected = list(cell.strategy.expected_findings)
     try:
         with server.fresh_database(cell.slug) as url:
-            driver_url = with_driver(url, cell.driver)
+            driver_url = with_driver(pooled(server, url), cell.driver)
             config = _cell_config(
                 cell, cell.strategy.fixed_database or mask(driver_url), environment.packages
             )

@@ -4,7 +4,7 @@ The healthy baseline: commit or rollback in the dependency, before the response.
 """
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from .config import TargetConfig
 from .contract import create_app
@@ -15,7 +15,11 @@ from .sessions import async_session_dependency
 
 
 def build_app(config: TargetConfig) -> FastAPI:
-    engine = make_async_engine(config)
+    return app_over(config, make_async_engine(config))
+
+
+def app_over(config: TargetConfig, engine: AsyncEngine) -> FastAPI:
+    """The strategy's app over an engine built elsewhere (its twin behind a pooler)."""
     get_session = async_session_dependency(async_sessionmaker(engine, expire_on_commit=False))
     return create_app(
         config,

@@ -70,8 +70,12 @@ def make_sync_engine(config: TargetConfig) -> Engine:
     return engine
 
 
-def make_async_engine(config: TargetConfig) -> AsyncEngine:
-    engine = create_async_engine(config.database_url, **engine_options(config))
+def make_async_engine(
+    config: TargetConfig, extra_connect_args: dict[str, Any] | None = None
+) -> AsyncEngine:
+    options = engine_options(config)
+    options["connect_args"].update(extra_connect_args or {})
+    engine = create_async_engine(config.database_url, **options)
     serve_contract(engine.sync_engine)
     _use_wal(engine.sync_engine)
     return engine

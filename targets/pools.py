@@ -56,6 +56,13 @@ POOLS.add(
     )
 )
 POOLS.add(
+    PoolSettings(
+        name="pooler",
+        description="NullPool behind a pooler (--db pgbouncer): the pooler pools, not the app",
+        poolclass="null",
+    )
+)
+POOLS.add(
     PoolSettings(name="pre-ping", description="defaults + pool_pre_ping=True", pool_pre_ping=True)
 )
 POOLS.add(PoolSettings(name="recycle", description="defaults + pool_recycle=5 s", pool_recycle=5))

@@ -20,6 +20,7 @@ BUILTIN_MODULES = (
     "sync_in_async",
     "sync_threadpool",
     "async_session",
+    "async_session_pooler",
     "async_scoped",
     "engine_per_request",
     "manual_close",

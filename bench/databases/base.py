@@ -23,6 +23,13 @@ class DatabaseServer(Protocol):
         ...
 
 
+def pooled(server: DatabaseServer, url: URL) -> URL:
+    """Where the app connects to a cell's database: the database itself, or a pooler in
+    front of it (PgBouncer); the harness's own checks always go to the database."""
+    through = getattr(server, "app_url", None)
+    return through(url) if through is not None else url
+
+
 @dataclass
 class ProviderAttempts:
     """Why each provider in the chain was passed over, for the 'skipped' line."""

@@ -13,6 +13,7 @@ from ..processes import ChildProcesses
 from .base import DatabaseServer
 from .given import GivenDatabase, NoDatabase
 from .mysql import open_mysql
+from .pgbouncer import open_pgbouncer
 from .postgres import open_postgres
 from .sqlite import open_sqlite
 
@@ -35,6 +36,13 @@ DATABASES.add(
         "postgres",
         "postgresql",
         "Postgres: --postgres-url, testcontainers or local binaries (psycopg; asyncpg or psycopg)",
+    )
+)
+DATABASES.add(
+    DatabaseKind(
+        "pgbouncer",
+        "postgresql",
+        "Postgres as --db postgres finds it, the app through PgBouncer (pool_mode=transaction)",
     )
 )
 DATABASES.add(
@@ -63,6 +71,9 @@ def open_database(
     elif name == "sqlite":
         with open_sqlite(workdir) as sqlite_server:
             yield sqlite_server
+    elif name == "pgbouncer":
+        with open_pgbouncer(options.postgres_url, children, workdir) as pgbouncer_server:
+            yield pgbouncer_server
     elif name == "mysql":
         with open_mysql(options.mysql_url) as mysql_server:
             yield mysql_server

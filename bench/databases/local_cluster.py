@@ -47,7 +47,8 @@ def find_bindir() -> Path:
     raise LocalClusterUnavailable("no initdb/postgres binaries found")
 
 
-def _cluster_user() -> str | None:
+def unprivileged_user() -> str | None:
+    """Who runs a server that refuses root (Postgres, PgBouncer); None: the harness itself."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "nobody"):
@@ -64,7 +65,7 @@ def local_cluster(
     children: ChildProcesses, workdir: Path, password: str | None = None
 ) -> Iterator[URL]:
     bindir = find_bindir()
-    user = _cluster_user()
+    user = unprivileged_user()
     password = password or secrets.token_urlsafe(16)
     # Not inside the run's workdir: the cluster's owner must be able to reach it.
     root = owned_temp_dir("sessionbench-pg-")
@@ -103,14 +104,23 @@ def local_cluster(
 
 
 def _wait_ready(url: URL, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    problem = wait_connectable(url, proc, log_path, READY_TIMEOUT_S)
+    if problem:
+        raise LocalClusterUnavailable(f"postgres {problem}")
+
+
+def wait_connectable(
+    url: URL, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+) -> str | None:
+    """None once a connection to a server child succeeds; else why not."""
+    deadline = time.monotonic() + timeout_s
     conninfo = url.render_as_string(hide_password=False)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise LocalClusterUnavailable(f"postgres exited: {tail(log_path, 2)}")
+            return f"exited: {tail(log_path, 2)}"
         try:
             psycopg.connect(conninfo, connect_timeout=2).close()
-            return
+            return None
         except psycopg.OperationalError:
             time.sleep(0.2)
-    raise LocalClusterUnavailable(f"postgres not ready after {READY_TIMEOUT_S:.0f} s")
+    return f"not ready after {timeout_s:.0f} s"

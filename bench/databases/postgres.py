@@ -28,7 +28,7 @@ URL_ENV = "SESSIONBENCH_POSTGRES_URL"
 CONNECT_TIMEOUT_S = 5
 
 
-def _conninfo(url: URL) -> str:
+def conninfo(url: URL) -> str:
     return (
         with_driver(url, "psycopg")
         .set(drivername="postgresql")
@@ -43,7 +43,7 @@ class PostgresServer:
         self.admin_url = admin_url
         self.description = description
         try:
-            with psycopg.connect(_conninfo(admin_url), connect_timeout=CONNECT_TIMEOUT_S) as conn:
+            with psycopg.connect(conninfo(admin_url), connect_timeout=CONNECT_TIMEOUT_S) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
         except psycopg.Error as exc:
             raise DatabaseUnavailable(
@@ -53,7 +53,7 @@ class PostgresServer:
 
     def _admin(self, statement: sql.Composed) -> None:
         with psycopg.connect(
-            _conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         ) as conn:
             conn.execute(statement)
 

@@ -20,6 +20,9 @@ from sessionbench.targets.config import PoolSettings
 
 from .thresholds import Limits
 
+# Database kinds whose app connects through a transaction-mode pooler.
+TRANSACTION_POOLERS = {"pgbouncer": "PgBouncer (pool_mode=transaction)"}
+
 
 @dataclass(frozen=True)
 class CellEvidence:
@@ -34,6 +37,7 @@ class CellEvidence:
     checks: DatabaseChecks | None = None
     aborted: int = 0  # requests the clients abandoned on purpose (the abort fault)
     limits: Limits = field(default_factory=Limits)
+    pooler: str | None = None  # the transaction-mode pooler between app and server, if any
 
     @classmethod
     def of(cls, cell: CellResult) -> "CellEvidence | None":
@@ -55,6 +59,7 @@ class CellEvidence:
             health_p99_ms=health.p99_ms if health else None,
             checks=cell.checks,
             aborted=sum(a.occurrences for a in load.aborted) if load else 0,
+            pooler=TRANSACTION_POOLERS.get(cell.config.database),
         )
 
     @property

@@ -1,6 +1,7 @@
 """One rule per finding kind.  Each reads the cell's evidence and returns a finding with
 the figures that prove it, or None.  Thresholds live in `thresholds.py`."""
 
+import re
 from collections.abc import Callable
 
 from sessionbench.results import CellResult, Decision, Finding
@@ -167,6 +168,8 @@ def threadpool_starvation(e: CellEvidence) -> Finding | None:
 
 
 def connection_churn(e: CellEvidence) -> Finding | None:
+    if e.pooler is not None:  # the app's connections go to the pooler, which keeps its own
+        return None
     pool = e.pool
     settled = e.capacity or 1
     extra = max(0, pool.connections_opened - settled)
@@ -458,6 +461,51 @@ def lost_write(e: CellEvidence) -> Finding | None:
     )
 
 
+# The server's error when a transaction lands on a server connection that lacks, or
+# already holds, the client's named statement (asyncpg `__asyncpg_stmt_N__`, psycopg `_pg3_N`).
+POOLER_STATEMENT_ERROR = re.compile(r'prepared statement "[^"]*" (does not exist|already exists)')
+
+
+def pooler_prepared_statements(e: CellEvidence) -> Finding | None:
+    if e.pooler is None:
+        return None
+    matched = [(f, m) for f in e.failures_by_kind if (m := POOLER_STATEMENT_ERROR.search(f.error))]
+    count = sum(f.occurrences for f, _ in matched)
+    if count < t.POOLER_STATEMENT_ERRORS_MIN:
+        return None
+    by_error = {"does not exist": 0, "already exists": 0}
+    for failure, match in matched:
+        by_error[match.group(1)] += failure.occurrences
+    quoted = max(matched, key=lambda fm: fm[0].occurrences)[1].group(0)
+    return Finding(
+        kind="pooler-prepared-statements",
+        severity="error",
+        summary=f"{count} of {e.requests} requests failed behind {e.pooler}: {quoted} "
+        f"({by_error['does not exist']} x does not exist, "
+        f"{by_error['already exists']} x already exists)",
+        evidence={
+            "pooler": e.pooler,
+            "statement_errors": count,
+            "does_not_exist": by_error["does not exist"],
+            "already_exists": by_error["already exists"],
+            "server_error": quoted,
+            "requests": e.requests,
+        },
+        explanation="A transaction-mode pooler gives each transaction whichever server "
+        "connection is free, but the driver prepares named statements once per client "
+        "connection and reuses them: the next transaction runs on a server connection "
+        "that never saw the statement, or one that already holds a statement of that name "
+        "from another client.",
+        hint="Behind the pooler, turn the driver's statement cache off and name statements "
+        "uniquely: with asyncpg, `?prepared_statement_cache_size=0` in the URL and "
+        'connect_args={"statement_cache_size": 0, '
+        '"prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__"} '
+        "(psycopg: prepare_threshold=None); and use NullPool in the app, since the pooler "
+        "pools (pool variant `pooler`, target `async-session-pooler`).",
+        decided=decided("statement_errors", count, t.POOLER_STATEMENT_ERRORS_MIN),
+    )
+
+
 def failed_requests(e: CellEvidence) -> Finding | None:
     if e.failures < t.FAILED_REQUESTS_MIN:
         return None
@@ -496,6 +544,7 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     idle_in_transaction,
     lost_write,
     shared_session,
+    pooler_prepared_statements,
     failed_requests,
     gc_pauses,
 ]
@@ -518,6 +567,7 @@ SUBSUMES = {
     "session-leak": {"idle-in-transaction", *_ANY_CAUSE},
     "idle-in-transaction": _ANY_CAUSE,
     "lost-write": _ANY_CAUSE,
+    "pooler-prepared-statements": _ANY_CAUSE,
     "engine-per-request": {"connection-churn", *_ANY_CAUSE},
     # A session nobody closed holds its transaction and its pool slot until the GC
     # finds it: open transactions, a starved pool, threads waiting on it, and new

@@ -125,6 +125,12 @@ SHARED_SESSION_ERRORS_MIN = 1
 # the client was told had succeeded before it had.
 LOST_WRITES_MIN = 1
 
+# pooler-prepared-statements ----------------------------------------------------------
+# A named prepared statement missing on, or already on, the server connection the pooler
+# gave this transaction: a single one proves the driver keeps statements per client
+# connection while the pooler moves it between server connections.
+POOLER_STATEMENT_ERRORS_MIN = 1
+
 # failed-requests ---------------------------------------------------------------------
 # Any request answered with an unexpected error, or left unanswered when load stopped,
 # is a user not served: the cell is never healthy.  (GET /fail's deliberate 500 counts

@@ -35,7 +35,7 @@ from sessionbench.scenarios.mix import CLIENT_ERRORS_ENV, Mix
 from sessionbench.scenarios.openapi_mix import OpenApiError, mix_from_openapi
 from sessionbench.targets.probes import PROBE_PATH
 
-from ..databases.base import DatabaseServer, first_line
+from ..databases.base import DatabaseServer, first_line, pooled
 from ..databases.given import GivenDatabase
 from ..diagnosis import diagnose
 from ..loadgen import drive
@@ -130,11 +130,17 @@ class AppCellRunner:
             else:
                 with server.fresh_database(cell.slug) as url:
                     # A URL given verbatim keeps its driver; a provisioned one gets --driver.
-                    app_url = (
+                    # The schema goes to the database, the app through a pooler if any.
+                    direct = (
                         url if isinstance(server, GivenDatabase) else with_driver(url, cell.driver)
                     )
+                    app_url = (
+                        direct
+                        if isinstance(server, GivenDatabase)
+                        else with_driver(pooled(server, url), cell.driver)
+                    )
                     config = self._config(cell, mask(app_url), app_run)
-                    self._schema(app_url, children, celldir)
+                    self._schema(direct, children, celldir)
                     env = {
                         **spec.to_env(),
                         target.url_env: app_url.render_as_string(hide_password=False),
