@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sessionbench.registry import Registry
 
+from .faults import Fault, FaultError, parse_fault
+
 CATALOGUE_FILE = Path(__file__).with_name("scenarios.toml")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ENV_VAR = "SESSIONBENCH_SCENARIO"
@@ -27,6 +29,7 @@ class Scenario:
     burst_users: int = 0
     burst_start: float = 0.5
     burst_length: float = 0.25
+    fault: Fault | None = None  # see faults.py
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: json.dumps(asdict(self))}
@@ -73,6 +76,10 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
             f"scenario {name!r}: 'burst_start' and 'burst_length' must be fractions of the run "
             "with burst_start + burst_length <= 1"
         )
+    try:
+        fault = parse_fault(name, table["fault"]) if "fault" in table else None
+    except FaultError as exc:
+        raise ScenarioFileError(str(exc)) from None
     return Scenario(
         name=name,
         description=str(table.get("description", "")),
@@ -83,6 +90,7 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         burst_users=burst_users,
         burst_start=float(start),
         burst_length=float(length),
+        fault=fault,
     )
 
 

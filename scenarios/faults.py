@@ -1,0 +1,81 @@
+"""Faults a scenario can carry (`fault = { kind = ..., at = ... }` in scenarios.toml).
+
+A fault is data: its kind, when it hits (a fraction of the load window) and the kind's
+own settings.  Each kind lists the keys it takes, so another kind (a client-side one,
+say) is one more entry in `KINDS`.  The harness injects server-side kinds
+(`bench/fault_injection.py`); the locustfile reads `pause_s` from the scenario's JSON.
+"""
+
+from dataclasses import dataclass
+
+# The database server's side: what happens to the target's connections.
+#   terminate     the target's server connections are closed under it (Postgres
+#                 pg_terminate_backend, MariaDB KILL), as a failover or an admin does
+#   restart       the database server is stopped and started again
+#   idle-timeout  the server closes connections idle longer than `idle_timeout_s` (as an
+#                 idle timeout or a firewall does); clients pause `pause_s` at `at` so
+#                 pooled connections sit idle past it
+KINDS: dict[str, frozenset[str]] = {
+    "terminate": frozenset(),
+    "restart": frozenset(),
+    "idle-timeout": frozenset({"idle_timeout_s", "pause_s"}),
+}
+SERVER_SIDE = frozenset(KINDS)
+
+
+class FaultError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    at: float  # fraction of the load window at which it hits
+    idle_timeout_s: float = 0.0
+    pause_s: float = 0.0  # clients send nothing for this long from `at`
+
+    @property
+    def hits_after_s(self) -> float:
+        """Seconds after `at` at which the fault reaches the clients: an idle timeout is
+        only met when the pause ends and pooled connections are used again."""
+        return self.pause_s
+
+    def describe(self) -> str:
+        if self.kind == "idle-timeout":
+            return (
+                f"idle-timeout {self.idle_timeout_s:g} s, clients pause {self.pause_s:g} s "
+                f"at {self.at:.0%} of the run"
+            )
+        return f"{self.kind} at {self.at:.0%} of the run"
+
+
+def _seconds(where: str, table: dict[str, object], key: str) -> float:
+    value = table.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise FaultError(f"{where}: '{key}' must be a positive number of seconds")
+    return float(value)
+
+
+def parse_fault(scenario: str, table: object) -> Fault:
+    where = f"scenario {scenario!r}: fault"
+    if not isinstance(table, dict):
+        raise FaultError(f"{where} must be a table, e.g. {{ kind = \"terminate\", at = 0.4 }}")
+    kind = table.get("kind")
+    if kind not in KINDS:
+        raise FaultError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    unknown = sorted(set(table) - {"kind", "at"} - KINDS[kind])
+    if unknown:
+        raise FaultError(f"{where} {kind}: unknown key(s) {', '.join(unknown)}")
+    at = table.get("at")
+    if not isinstance(at, int | float) or isinstance(at, bool) or not 0 < at < 1:
+        raise FaultError(f"{where}: 'at' must be a fraction of the run between 0 and 1")
+    if kind != "idle-timeout":
+        return Fault(kind=kind, at=float(at))
+    timeout_s = _seconds(where, table, "idle_timeout_s")
+    pause_s = _seconds(where, table, "pause_s")
+    if pause_s <= timeout_s:
+        raise FaultError(
+            f"{where}: 'pause_s' ({pause_s:g}) must exceed 'idle_timeout_s' ({timeout_s:g}), "
+            "or no pooled connection ever sits idle long enough to be closed"
+        )
+    return Fault(kind=kind, at=float(at), idle_timeout_s=timeout_s, pause_s=pause_s)
