@@ -59,7 +59,7 @@ def _seconds(where: str, table: dict[str, object], key: str) -> float:
 def parse_fault(scenario: str, table: object) -> Fault:
     where = f"scenario {scenario!r}: fault"
     if not isinstance(table, dict):
-        raise FaultError(f"{where} must be a table, e.g. {{ kind = \"terminate\", at = 0.4 }}")
+        raise FaultError(f'{where} must be a table, e.g. {{ kind = "terminate", at = 0.4 }}')
     kind = table.get("kind")
     if kind not in KINDS:
         raise FaultError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -279,6 +279,8 @@ ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {
     "fail": _fail,
     "health": _health,
 }
+
+
 # A task listed `weight` times is picked with that weight (Locust's `tasks` takes a
 # list of callables or task sets).
 def _pause_if_due() -> None:

@@ -1,5 +1,6 @@
 """What every provisioned database offers the runner."""
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +22,15 @@ class DatabaseServer(Protocol):
     def fresh_database(self, cell_id: str) -> AbstractContextManager[URL]:
         """A new, empty database for one cell (URL without driver), removed afterwards."""
         ...
+
+
+@dataclass(frozen=True)
+class StartedServer:
+    """A server sessionbench started itself (a local cluster, a container): its admin
+    URL, and how to stop and start it again under its clients (fault `restart`)."""
+
+    url: URL
+    restart: Callable[[], None]
 
 
 @dataclass
