@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby, product
@@ -38,11 +39,13 @@ from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
 from .diagnosis import diagnose
+from .fault_injection import FaultInjector, check_server, prepare_database
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
-from .loadgen import drive
+from .loadgen import drive, ledger_path, run_time_s
 from .matrix import Cell
 from .processes import ChildProcesses
+from .recovery import read_timeline, recovery
 from .sampler import ProbeClient, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
@@ -120,9 +123,15 @@ def quiesce(probes: ProbeClient) -> float:
 
 
 def _measure(
-    cell: Cell, url: URL, running: RunningTarget, children: ChildProcesses, celldir: Path
+    cell: Cell,
+    url: URL,
+    running: RunningTarget,
+    children: ChildProcesses,
+    celldir: Path,
+    injector: FaultInjector | None = None,
 ) -> tuple[LoadResult, DatabaseChecks, Diagnostics | None]:
-    """Load with sampling, quiesce, then read the probes and the database."""
+    """Load with sampling (and the scenario's fault), quiesce, then read the probes and
+    the database."""
     server_view = ServerView(url, _application_name(cell))
     probes = ProbeClient(running.base_url)
     ack_file = celldir / "acknowledged.json"
@@ -132,17 +141,27 @@ def _measure(
             ReadYourWrite(running.base_url) as read_your_write,
         ):
             side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
-            load = (
-                drive_workers(
-                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
-                    celldir, cell.workers, extra_env=side_files,
+            if injector is not None:
+                side_files |= injector.env()
+            with injector or nullcontext():
+                load = (
+                    drive_workers(
+                        running.base_url, cell.scenario, cell.users, cell.duration_s,
+                        children, celldir, cell.workers, extra_env=side_files,
+                    )
+                    if cell.workers
+                    else drive(
+                        running.base_url, cell.scenario, cell.users, cell.duration_s,
+                        children, celldir, extra_env=side_files, rate=list(cell.rate),
+                    )
+                )  # fmt: skip
+            if injector is not None:
+                load.fault = recovery(
+                    read_timeline(ledger_path(celldir / "locust")),
+                    injector.fault,
+                    injector.injection,
+                    load.duration_s,
                 )
-                if cell.workers
-                else drive(
-                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
-                    celldir, extra_env=side_files, rate=list(cell.rate),
-                )
-            )  # fmt: skip
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = quiesce(probes)
         final = probes.read(final=True)
@@ -205,6 +224,9 @@ def run_cell(
     environment = environment or own_environment()
     config = _cell_config(cell, "", environment.packages)
     expected = list(cell.strategy.expected_findings)
+    fault = cell.scenario.fault
+    if fault is not None:
+        check_server(fault, server)
     try:
         with server.fresh_database(cell.slug) as url:
             driver_url = with_driver(url, cell.driver)
@@ -212,6 +234,7 @@ def run_cell(
                 cell, cell.strategy.fixed_database or mask(driver_url), environment.packages
             )
             create_schema(url)
+            prepare_database(fault, server, url)
             target = TargetConfig(
                 strategy=cell.strategy.name,
                 database_url=driver_url.render_as_string(hide_password=False),
@@ -221,8 +244,13 @@ def run_cell(
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )
+            injector = fault and FaultInjector(
+                fault, server, url, _application_name(cell), celldir, run_time_s(cell.duration_s)
+            )
             with running_target(target, children, celldir, environment.python) as running:
-                load, checks, diagnostics = _measure(cell, url, running, children, celldir)
+                load, checks, diagnostics = _measure(
+                    cell, url, running, children, celldir, injector
+                )
     except (CellError, InfrastructureError, SQLAlchemyError) as exc:
         # A database that went away mid-cell is this cell's error; the run goes on.
         error = (

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 #   idle-timeout  the server closes connections idle longer than `idle_timeout_s` (as an
 #                 idle timeout or a firewall does); clients pause `pause_s` at `at` so
 #                 pooled connections sit idle past it
+# With `pause_s`, clients send nothing from `at` for that long: a terminate or restart is
+# then injected half-way through the pause, onto connections idle in the pool, and meets
+# the clients when the pause ends (the quiet-hours failover).  Without it, it hits the
+# connections in use at `at`.
 KINDS: dict[str, frozenset[str]] = {
-    "terminate": frozenset(),
-    "restart": frozenset(),
+    "terminate": frozenset({"pause_s"}),
+    "restart": frozenset({"pause_s"}),
     "idle-timeout": frozenset({"idle_timeout_s", "pause_s"}),
 }
 SERVER_SIDE = frozenset(KINDS)
@@ -35,18 +39,17 @@ class Fault:
     pause_s: float = 0.0  # clients send nothing for this long from `at`
 
     @property
-    def hits_after_s(self) -> float:
-        """Seconds after `at` at which the fault reaches the clients: an idle timeout is
-        only met when the pause ends and pooled connections are used again."""
-        return self.pause_s
+    def inject_after_s(self) -> float:
+        """Seconds after `at` at which the harness injects it: half-way through a pause
+        (an idle timeout is set before the target connects)."""
+        return 0.0 if self.kind == "idle-timeout" else self.pause_s / 2
 
     def describe(self) -> str:
+        what = self.kind
         if self.kind == "idle-timeout":
-            return (
-                f"idle-timeout {self.idle_timeout_s:g} s, clients pause {self.pause_s:g} s "
-                f"at {self.at:.0%} of the run"
-            )
-        return f"{self.kind} at {self.at:.0%} of the run"
+            what += f" {self.idle_timeout_s:g} s"
+        pause = f" during a {self.pause_s:g} s pause of the clients" if self.pause_s else ""
+        return f"{what} at {self.at:.0%} of the run{pause}"
 
 
 def _seconds(where: str, table: dict[str, object], key: str) -> float:
@@ -70,7 +73,8 @@ def parse_fault(scenario: str, table: object) -> Fault:
     if not isinstance(at, int | float) or isinstance(at, bool) or not 0 < at < 1:
         raise FaultError(f"{where}: 'at' must be a fraction of the run between 0 and 1")
     if kind != "idle-timeout":
-        return Fault(kind=kind, at=float(at))
+        pause_s = _seconds(where, table, "pause_s") if "pause_s" in table else 0.0
+        return Fault(kind=kind, at=float(at), pause_s=pause_s)
     timeout_s = _seconds(where, table, "idle_timeout_s")
     pause_s = _seconds(where, table, "pause_s")
     if pause_s <= timeout_s:

@@ -59,6 +59,24 @@ class MysqlServer:
             row = cur.fetchone()
         return str(row[0]) if row else ""
 
+    def kill_connections(self, database: str) -> int:
+        """Fault `terminate`: KILL the connections using the cell's fresh database (only
+        the target's use it), never this admin connection or any other."""
+        killed = 0
+        with pymysql.connect(**_connect_kwargs(self.admin_url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE DB = %s AND ID <> CONNECTION_ID()",
+                (database,),
+            )
+            for (thread_id,) in cur.fetchall():
+                try:
+                    cur.execute(f"KILL {int(thread_id)}")
+                    killed += 1
+                except pymysql.err.OperationalError:  # it ended meanwhile (unknown thread id)
+                    continue
+        return killed
+
     @contextmanager
     def fresh_database(self, cell_id: str) -> Iterator[URL]:
         name = f"sessionbench_{secrets.token_hex(4)}"

@@ -60,6 +60,28 @@ class PostgresServer:
         ) as conn:
             conn.execute(statement)
 
+    def terminate_backends(self, database: str, application_name: str) -> int:
+        """Fault `terminate`: close the target's own server connections to its fresh
+        database (matched by both names), and no other session."""
+        with psycopg.connect(
+            _conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND application_name = %s AND pid <> pg_backend_pid()",
+                (database, application_name),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_idle_timeout(self, database: str, seconds: float) -> None:
+        """Fault `idle-timeout`: sessions of this one database that stay idle longer are
+        closed by the server (new sessions only: set before the target connects)."""
+        self._admin(
+            sql.SQL("ALTER DATABASE {} SET idle_session_timeout = {}").format(
+                sql.Identifier(database), sql.Literal(f"{round(seconds * 1000)}ms")
+            )
+        )
+
     @contextmanager
     def fresh_database(self, cell_id: str) -> Iterator[URL]:
         name = f"sessionbench_{secrets.token_hex(4)}"

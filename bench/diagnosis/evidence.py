@@ -13,6 +13,7 @@ from sessionbench.results import (
     DatabaseChecks,
     Diagnostics,
     FailureKind,
+    FaultResult,
     ServerAfter,
     Stall,
 )
@@ -32,6 +33,7 @@ class CellEvidence:
     failures_by_kind: list[FailureKind] = field(default_factory=list)
     health_p99_ms: float | None = None  # GET /health beside the database routes
     checks: DatabaseChecks | None = None
+    fault: FaultResult | None = None  # a scenario's server-side fault, and the recovery
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -53,6 +55,7 @@ class CellEvidence:
             failures_by_kind=load.failures_by_kind if load else [],
             health_p99_ms=health.p99_ms if health else None,
             checks=cell.checks,
+            fault=load.fault if load else None,
         )
 
     @property
