@@ -17,6 +17,8 @@ from . import load_figures
 from .charts import chart_specs, javascript_bundle
 from .recommendation import recommend
 from .recommendation_section import html_rows
+from .recovery import HEADERS as RECOVERY_HEADERS
+from .recovery import recovery_rows
 from .summary import CellSummary, format_number, summarise
 
 _environment = jinja2.Environment(
@@ -63,4 +65,6 @@ def render(result: RunResult) -> str:
         load=load_figures,
         open_rows=[(s, figures) for s in summaries if (figures := load_figures.open_figures(s))],
         cause_rows=[(s, cause) for s in summaries for cause in load_figures.causes(s)],
+        recovery_headers=RECOVERY_HEADERS,
+        recovery_rows=recovery_rows(summaries),
     )

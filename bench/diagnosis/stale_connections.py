@@ -61,8 +61,7 @@ def stale_connections(e: CellEvidence) -> Finding | None:
     return Finding(
         kind="stale-connections",
         severity="error",
-        summary=f"{count} requests got a connection the server had already closed{where}: "
-        f"{error}",
+        summary=f"{count} requests got a connection the server had already closed{where}: {error}",
         evidence=evidence,
         explanation="The pool handed out connections the database server had closed (a "
         "restart, a terminated session, an idle timeout or a firewall): each request "

@@ -139,6 +139,7 @@ class Limits:
     leaked_sessions_share: float = LEAKED_SESSIONS_SHARE
     engines_at_startup: int = ENGINES_AT_STARTUP
 
+
 # stale-connections --------------------------------------------------------------------
 # Errors a driver raises when the server had closed the connection it was given: the
 # text each driver quotes (libpq/psycopg, asyncpg, PyMySQL/aiomysql).
