@@ -138,7 +138,9 @@ def _measure(
     try:
         with (
             Sampler(probes, server_view) as sampler,
-            ReadYourWrite(running.base_url) as read_your_write,
+            # Off under a fault: its requests would take the dead connections the
+            # fault left in the pool, hiding them from the load's figures.
+            ReadYourWrite(running.base_url, enabled=injector is None) as read_your_write,
         ):
             side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
             if injector is not None:
