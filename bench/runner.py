@@ -246,9 +246,14 @@ def run_cell(
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )
-            injector = fault and FaultInjector(
-                fault, server, url, _application_name(cell), celldir, run_time_s(cell.duration_s)
-            )
+            injector = (
+                FaultInjector(
+                    fault, server, url, _application_name(cell), celldir,
+                    run_time_s(cell.duration_s),
+                )
+                if fault is not None
+                else None
+            )  # fmt: skip
             with running_target(target, children, celldir, environment.python) as running:
                 load, checks, diagnostics = _measure(
                     cell, url, running, children, celldir, injector
