@@ -44,10 +44,10 @@ def _dead_from(fault: Fault, at_s: float | None, took_s: float, hit_s: float) ->
     request that began later and lost its connection was handed a dead one."""
     if at_s is None:
         return None
-    if fault.pause_s:  # nothing was in flight: every connection was idle in the pool
-        return hit_s
     if fault.kind == "terminate":  # pg_terminate_backend / KILL returned
         return round(at_s + took_s, 4)
+    if fault.kind == "idle-timeout":  # idle since the clients paused, closed after the timeout
+        return round(hit_s - fault.pause_s + fault.idle_timeout_s, 4)
     return at_s  # restart: the fast shutdown closes every session as it begins
 
 

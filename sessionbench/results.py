@@ -144,9 +144,9 @@ class FaultResult(BaseModel):
     hit_at_s: float  # when it reached the clients (idle-timeout: when their pause ended)
     took_s: float = 0.0  # the injection itself (a restart: stop and start)
     pause_s: float = 0.0  # the clients' pause around it (none: it hit connections in use)
-    # From then on the server had closed the target's connections (the injection done, or
-    # the pause over): a request begun later that lost its connection was handed a dead
-    # one by the pool, rather than losing it mid-query.
+    # From then on the server had closed the target's connections (the terminate returned,
+    # the restart began, the idle timeout ran out): a request begun later that lost its
+    # connection was handed a dead one by the pool, rather than losing it mid-query.
     dead_from_s: float | None = None
     affected: int = 0  # server connections terminated (terminate)
     baseline_per_s: float = 0.0  # median successes per second before the fault

@@ -61,8 +61,14 @@ def test_the_baseline_is_taken_before_the_clients_pause() -> None:
     failed = [(3.0, 3.02, "server closed the connection unexpectedly")] * 8
     result = recovery(timeline(ok, failed), paused, Injection(2.25, 3.0, 0.01), window_s=5.0)
     assert result.baseline_per_s == 80.0
-    assert result.dead_from_s == 3.0  # idle in the pool: dead when the pause ended
+    assert result.dead_from_s == 2.26  # terminated idle in the pool, mid-pause
     assert result.time_to_recover_s == 0.25 and result.failed == 8
+
+
+def test_idle_connections_are_dead_once_the_timeout_ran_out_in_the_pause() -> None:
+    idle = Fault("idle-timeout", at=0.3, idle_timeout_s=1.0, pause_s=2.0)
+    result = recovery(timeline([20] * 20, []), idle, Injection(1.5, 3.5), window_s=5.0)
+    assert result.dead_from_s == 2.5
 
 
 def test_a_fault_not_injected_reports_why() -> None:
