@@ -9,19 +9,21 @@ global setting changed.
 import json
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import URL
 
 from sessionbench.errors import CellSkipped, UsageError
+from sessionbench.results import FaultResult
 from sessionbench.scenarios.faults import Fault
 
 from .databases.base import DatabaseServer, first_line
 from .databases.mysql import MysqlServer
 from .databases.postgres import PostgresServer
+from .loadgen import ledger_path
 from .matrix import Cell
+from .recovery import Injection, read_timeline, recovery
 
 WINDOW_START_ENV = "SESSIONBENCH_WINDOW_START_FILE"
 # Locust's start-up (imports, spawning users) takes seconds on a busy machine; past
@@ -75,17 +77,6 @@ def prepare_database(fault: Fault | None, server: DatabaseServer, url: URL) -> N
         server.set_idle_timeout(str(url.database), fault.idle_timeout_s)
 
 
-@dataclass
-class Injection:
-    """What the harness did, in seconds since the load window started."""
-
-    injected_at_s: float | None = None
-    hit_at_s: float | None = None  # when it met the clients (the end of their pause)
-    took_s: float = 0.0
-    affected: int = 0  # connections terminated
-    note: str = ""  # why it was not injected
-
-
 def _inject(fault: Fault, server: DatabaseServer, url: URL, application_name: str) -> int:
     database = str(url.database)
     if fault.kind == "restart":
@@ -114,6 +105,7 @@ class FaultInjector:
     ) -> None:
         self.fault, self.server, self.url = fault, server, url
         self.application_name = application_name
+        self.workdir = workdir
         self.start_file = workdir / "window_start.json"
         self.run_time_s = run_time_s
         self.injection = Injection()
@@ -122,6 +114,11 @@ class FaultInjector:
 
     def env(self) -> dict[str, str]:
         return {WINDOW_START_ENV: str(self.start_file)}
+
+    def recovery(self, window_s: float) -> FaultResult:
+        """After load: what the fault did, from the load generator's timeline."""
+        timeline = read_timeline(ledger_path(self.workdir / "locust"))
+        return recovery(timeline, self.fault, self.injection, window_s)
 
     def __enter__(self) -> "FaultInjector":
         self._thread.start()

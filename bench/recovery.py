@@ -11,13 +11,12 @@ the end of the window, when it never recovered).
 import json
 import math
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sessionbench.results import FaultFailure, FaultResult
 from sessionbench.scenarios.faults import Fault
-
-from .fault_injection import Injection
 
 # Half the pre-fault throughput: per-bin throughput on a shared 2-core machine spreads
 # by a third around its median, so half is clearly serving again, while a server still
@@ -29,6 +28,18 @@ RECOVERY_WINDOW_S = 1.0
 WARMUP_S = 0.5
 # Failures kept in the result (from the hit on), enough to re-diagnose any fault here.
 FAILURES_KEPT = 500
+
+
+@dataclass
+class Injection:
+    """What the harness did (`fault_injection.py`), in seconds since the load window
+    started."""
+
+    injected_at_s: float | None = None
+    hit_at_s: float | None = None  # when it met the clients (the end of their pause)
+    took_s: float = 0.0
+    affected: int = 0  # connections terminated
+    note: str = ""  # why it was not injected
 
 
 def read_timeline(ledger_path: Path) -> dict[str, Any] | None:

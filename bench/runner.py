@@ -42,10 +42,9 @@ from .diagnosis import diagnose
 from .fault_injection import FaultInjector, check_server, prepare_database
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
-from .loadgen import drive, ledger_path, run_time_s
+from .loadgen import drive, run_time_s
 from .matrix import Cell
 from .processes import ChildProcesses
-from .recovery import read_timeline, recovery
 from .sampler import ProbeClient, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
@@ -141,29 +140,23 @@ def _measure(
             # Off under a fault: its requests would take the dead connections the
             # fault left in the pool, hiding them from the load's figures.
             ReadYourWrite(running.base_url, enabled=injector is None) as read_your_write,
+            injector or nullcontext(),
         ):
             side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
-            if injector is not None:
-                side_files |= injector.env()
-            with injector or nullcontext():
-                load = (
-                    drive_workers(
-                        running.base_url, cell.scenario, cell.users, cell.duration_s,
-                        children, celldir, cell.workers, extra_env=side_files,
-                    )
-                    if cell.workers
-                    else drive(
-                        running.base_url, cell.scenario, cell.users, cell.duration_s,
-                        children, celldir, extra_env=side_files, rate=list(cell.rate),
-                    )
-                )  # fmt: skip
-            if injector is not None:
-                load.fault = recovery(
-                    read_timeline(ledger_path(celldir / "locust")),
-                    injector.fault,
-                    injector.injection,
-                    load.duration_s,
+            side_files |= injector.env() if injector else {}
+            load = (
+                drive_workers(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, cell.workers, extra_env=side_files,
                 )
+                if cell.workers
+                else drive(
+                    running.base_url, cell.scenario, cell.users, cell.duration_s, children,
+                    celldir, extra_env=side_files, rate=list(cell.rate),
+                )
+            )  # fmt: skip
+        if injector is not None:
+            load.fault = injector.recovery(load.duration_s)
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = quiesce(probes)
         final = probes.read(final=True)
@@ -247,12 +240,12 @@ def run_cell(
                 probes=cell.probes,
             )
             injector = (
-                FaultInjector(
+                None
+                if fault is None
+                else FaultInjector(
                     fault, server, url, _application_name(cell), celldir,
                     run_time_s(cell.duration_s),
                 )
-                if fault is not None
-                else None
             )  # fmt: skip
             with running_target(target, children, celldir, environment.python) as running:
                 load, checks, diagnostics = _measure(

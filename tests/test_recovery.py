@@ -1,7 +1,6 @@
 """Recovery from a fault, computed from a synthetic timeline of answers."""
 
-from sessionbench.bench.fault_injection import Injection
-from sessionbench.bench.recovery import RECOVERED_SHARE, recovery
+from sessionbench.bench.recovery import RECOVERED_SHARE, Injection, recovery
 from sessionbench.scenarios.faults import Fault
 
 BIN_S = 0.25
