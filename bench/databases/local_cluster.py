@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def restartable_cluster(
 
         running = [start()]
 
-        def restart() -> None:
+        def stop_and_start() -> None:
             # Fast shutdown (SIGINT): sessions are terminated, as when a server is
             # restarted under its clients; SIGTERM's smart shutdown would wait for them.
             proc = running.pop()
@@ -117,11 +118,16 @@ def restartable_cluster(
             children.stop(proc, grace_s=10.0)  # waits; kills only if it hangs
             running.append(start())
 
-        try:
-            yield StartedServer(url, restart)
-        finally:
-            for proc in running:
-                children.stop(proc, grace_s=10.0)
+        # The kernel sends the parent-death signal when the *thread* that forked the
+        # child ends: a server restarted from a short-lived thread (the fault injector's)
+        # would die with it, so restarts run on one thread that lives as long as the
+        # cluster.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cluster") as restarter:
+            try:
+                yield StartedServer(url, lambda: restarter.submit(stop_and_start).result())
+            finally:
+                for proc in running:
+                    children.stop(proc, grace_s=10.0)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
