@@ -104,9 +104,9 @@ def recovery(
     k = _first_recovered_bin(ok, failed, int(hit_s // bin_s), baseline * RECOVERED_SHARE, window)
     until = math.inf
     if k is not None:
-        result.recovered_at_s = round(max(k * bin_s, hit_s), 3)
-        result.time_to_recover_s = round(result.recovered_at_s - hit_s, 3)
-        until = result.recovered_at_s
+        until = max(k * bin_s, hit_s)
+        result.recovered_at_s = round(until, 3)
+        result.time_to_recover_s = round(until - hit_s, 3)
     during = [f for f in failures if hit_s <= f.end_s < until]
     result.failed = len(during)
     result.failures = [f for f in failures if f.end_s >= hit_s][:FAILURES_KEPT]

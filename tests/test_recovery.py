@@ -45,6 +45,11 @@ def test_a_bin_just_under_half_the_rate_is_not_recovered() -> None:
     assert result.time_to_recover_s == 0.0
 
 
+def test_recovered_at_once_is_no_time_at_all() -> None:
+    result = recovery(timeline([20] * 20, []), TERMINATE, Injection(2.0003, 2.0003), 5.0)
+    assert result.time_to_recover_s == 0.0 and str(result.time_to_recover_s) == "0.0"
+
+
 def test_a_failure_inside_the_recovery_window_delays_recovery() -> None:
     ok = [20] * 20
     failed = [(2.0, 2.1, "x"), (2.9, 3.1, "lost connection to MySQL server")]
