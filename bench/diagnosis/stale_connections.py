@@ -12,10 +12,22 @@ from sessionbench.results import Finding
 from . import thresholds as t
 from .evidence import CellEvidence
 
+# Errors a driver raises when the server had closed the connection it was given: the
+# text each driver quotes (libpq/psycopg, asyncpg, PyMySQL/aiomysql).
+CONNECTION_LOST_SIGNATURES = (
+    "terminating connection due to administrator command",  # Postgres: terminate, restart
+    "terminating connection due to idle-session timeout",  # Postgres idle_session_timeout
+    "server closed the connection unexpectedly",  # libpq
+    "connection was closed in the middle of operation",  # asyncpg
+    "connection is closed",  # asyncpg, psycopg ("the connection is closed")
+    "lost connection to mysql server",  # PyMySQL / aiomysql 2013
+    "mysql server has gone away",  # 2006
+)
+
 
 def connection_lost(error: str) -> bool:
     lowered = error.lower()
-    return any(signature in lowered for signature in t.CONNECTION_LOST_SIGNATURES)
+    return any(signature in lowered for signature in CONNECTION_LOST_SIGNATURES)
 
 
 def _stale_checkouts(e: CellEvidence) -> tuple[int, dict[str, int]]:

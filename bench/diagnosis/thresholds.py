@@ -141,18 +141,6 @@ class Limits:
 
 
 # stale-connections --------------------------------------------------------------------
-# Errors a driver raises when the server had closed the connection it was given: the
-# text each driver quotes (libpq/psycopg, asyncpg, PyMySQL/aiomysql).
-CONNECTION_LOST_SIGNATURES = (
-    "terminating connection due to administrator command",  # Postgres: terminate, restart
-    "terminating connection due to idle-session timeout",  # Postgres idle_session_timeout
-    "server closed the connection unexpectedly",  # libpq
-    "connection was closed in the middle of operation",  # asyncpg
-    "the connection is closed",  # psycopg
-    "connection is closed",  # asyncpg, psycopg
-    "lost connection to mysql server",  # PyMySQL / aiomysql 2013
-    "mysql server has gone away",  # 2006
-)
 # A request that began this long after the server had closed the target's connections
 # and then lost its own was handed a dead connection by the pool.  pg_terminate_backend
 # and KILL return once the sessions are signalled; they end within milliseconds, even
