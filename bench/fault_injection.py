@@ -16,7 +16,7 @@ from sqlalchemy import URL
 
 from sessionbench.errors import CellSkipped, UsageError
 from sessionbench.results import FaultResult
-from sessionbench.scenarios.faults import Fault
+from sessionbench.scenarios.faults import SERVER_SIDE, Fault
 
 from .databases.base import DatabaseServer, first_line
 from .databases.mysql import MysqlServer
@@ -45,10 +45,16 @@ def unsupported(fault: Fault, backend: str) -> str | None:
     return None
 
 
+def server_fault(cell: Cell) -> Fault | None:
+    """The cell's fault when it is one the harness injects on the server side."""
+    fault = cell.scenario.fault
+    return fault if fault is not None and fault.kind in SERVER_SIDE else None
+
+
 def check_cells(cells: list[Cell]) -> None:
     """Refuse, in one line, a matrix with a fault some cell cannot take."""
     for cell in cells:
-        fault = cell.scenario.fault
+        fault = server_fault(cell)
         if fault is None:
             continue
         where = f"scenario {cell.scenario.name!r}"

@@ -39,7 +39,7 @@ from .databases.base import DatabaseServer, DatabaseUnavailable, first_line
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
 from .diagnosis import diagnose
-from .fault_injection import FaultInjector, check_server, prepare_database
+from .fault_injection import FaultInjector, check_server, prepare_database, server_fault
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive, run_time_s
@@ -219,7 +219,7 @@ def run_cell(
     environment = environment or own_environment()
     config = _cell_config(cell, "", environment.packages)
     expected = list(cell.strategy.expected_findings)
-    fault = cell.scenario.fault
+    fault = server_fault(cell)
     if fault is not None:
         check_server(fault, server)
     try:
