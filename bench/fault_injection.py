@@ -127,6 +127,7 @@ class FaultInjector:
         return recovery(timeline, self.fault, self.injection, window_s)
 
     def __enter__(self) -> "FaultInjector":
+        self.start_file.unlink(missing_ok=True)  # an earlier run's, in the same directory
         self._thread.start()
         return self
 
