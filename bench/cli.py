@@ -42,6 +42,7 @@ from . import (
 )
 from .config_file import load_project_settings, prefer_command_line
 from .databases.catalogue import DATABASES, ProvisionOptions
+from .fault_injection import check_cells
 from .matrix import Cell, expand, format_rate
 from .ownapp.plan import AppOptions, app_options, app_plan
 from .ownapp.target import DEFAULT_URL_ENV
@@ -377,6 +378,7 @@ def run(
         rate=parse_rate(rate) if rate is not None else (),
         workers=chosen_workers,
     )
+    check_cells(cells)
     if not cells:
         raise UsageError(
             "no cells: "

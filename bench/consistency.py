@@ -53,20 +53,23 @@ class ReadYourWrite:
     race.  Runs in a thread while load is applied, paced so it adds little load itself.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, enabled: bool = True) -> None:
         self.base_url = base_url
+        self.enabled = enabled
         self.probes = 0
         self.misses = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sessionbench-ryw", daemon=True)
 
     def __enter__(self) -> "ReadYourWrite":
-        self._thread.start()
+        if self.enabled:
+            self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
+        if self.enabled:
+            self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
 
     def _run(self) -> None:
         with (

@@ -23,4 +23,12 @@ def print_catalogue(console: Console) -> None:
     console.print(_table("strategies", [(s.name, s.summary) for s in strategies()]))
     console.print(_table("databases", [(d.name, d.description) for d in DATABASES]))
     console.print(_table("pool variants", [(p.name, p.description) for p in POOLS]))
-    console.print(_table("scenarios", [(s.name, s.description) for s in load_scenarios()]))
+    console.print(
+        _table(
+            "scenarios",
+            [
+                (s.name, s.description + (f"; fault: {s.fault.describe()}" if s.fault else ""))
+                for s in load_scenarios()
+            ],
+        )
+    )

@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby, product
@@ -39,9 +40,10 @@ from .databases.base import DatabaseServer, DatabaseUnavailable, first_line, poo
 from .databases.catalogue import ProvisionOptions, open_database
 from .databases.containers import reap_containers
 from .diagnosis import diagnose
+from .fault_injection import FaultInjector, check_server, prepare_database, server_fault
 from .fingerprint import environment
 from .leftovers import owned_temp_dir, reap_temp_dirs
-from .loadgen import drive
+from .loadgen import drive, run_time_s
 from .matrix import Cell
 from .processes import ChildProcesses
 from .sampler import ProbeClient, Sampler, ServerView
@@ -122,18 +124,28 @@ def quiesce(probes: ProbeClient) -> float:
 
 
 def _measure(
-    cell: Cell, url: URL, running: RunningTarget, children: ChildProcesses, celldir: Path
+    cell: Cell,
+    url: URL,
+    running: RunningTarget,
+    children: ChildProcesses,
+    celldir: Path,
+    injector: FaultInjector | None = None,
 ) -> tuple[LoadResult, DatabaseChecks, Diagnostics | None]:
-    """Load with sampling, quiesce, then read the probes and the database."""
+    """Load with sampling (and the scenario's fault), quiesce, then read the probes and
+    the database."""
     server_view = ServerView(url, _application_name(cell))
     probes = ProbeClient(running.base_url)
     ack_file = celldir / "acknowledged.json"
     try:
         with (
             Sampler(probes, server_view, running.pid) as sampler,
-            ReadYourWrite(running.base_url) as read_your_write,
+            # Off under a fault: its requests would take the dead connections the
+            # fault left in the pool, hiding them from the load's figures.
+            ReadYourWrite(running.base_url, enabled=injector is None) as read_your_write,
+            injector or nullcontext(),
         ):
             side_files = {"SESSIONBENCH_ACK_FILE": str(ack_file)}
+            side_files |= injector.env() if injector else {}
             load = (
                 drive_workers(
                     running.base_url, cell.scenario, cell.users, cell.duration_s, children,
@@ -146,6 +158,8 @@ def _measure(
                 )
             )  # fmt: skip
         load = load.model_copy(update={"target_cpu_s": sampler.target_cpu_s})
+        if injector is not None:
+            load.fault = injector.recovery(load.duration_s)
         running.ensure_alive()  # a target that died under load: this cell's error
         quiesce_s = quiesce(probes)
         final = probes.read(final=True)
@@ -208,6 +222,9 @@ def run_cell(
     environment = environment or own_environment()
     config = _cell_config(cell, "", environment.packages)
     expected = list(cell.strategy.expected_findings)
+    fault = server_fault(cell)
+    if fault is not None:
+        check_server(fault, server)
     try:
         with server.fresh_database(cell.slug) as url:
             driver_url = with_driver(pooled(server, url), cell.driver)
@@ -215,6 +232,7 @@ def run_cell(
                 cell, cell.strategy.fixed_database or mask(driver_url), environment.packages
             )
             create_schema(url)
+            prepare_database(fault, server, url)
             target = TargetConfig(
                 strategy=cell.strategy.name,
                 database_url=driver_url.render_as_string(hide_password=False),
@@ -224,8 +242,18 @@ def run_cell(
                 application_name=_application_name(cell),
                 probes=cell.probes,
             )
+            injector = (
+                None
+                if fault is None
+                else FaultInjector(
+                    fault, server, url, _application_name(cell), celldir,
+                    run_time_s(cell.duration_s),
+                )
+            )  # fmt: skip
             with running_target(target, children, celldir, environment.python) as running:
-                load, checks, diagnostics = _measure(cell, url, running, children, celldir)
+                load, checks, diagnostics = _measure(
+                    cell, url, running, children, celldir, injector
+                )
     except (CellError, InfrastructureError, SQLAlchemyError) as exc:
         # A database that went away mid-cell is this cell's error; the run goes on.
         error = (

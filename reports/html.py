@@ -17,6 +17,8 @@ from . import load_figures, sweep_chart, sweep_section
 from .charts import chart_specs, javascript_bundle
 from .recommendation import recommend
 from .recommendation_section import html_rows
+from .recovery import HEADERS as RECOVERY_HEADERS
+from .recovery import recovery_rows
 from .summary import CellSummary, format_number, summarise
 from .sweep_analysis import analyse
 
@@ -69,4 +71,6 @@ def render(result: RunResult) -> str:
         aborted_rows=[
             (s, cause) for s in summaries for cause in load_figures.causes(s, aborted=True)
         ],
+        recovery_headers=RECOVERY_HEADERS,
+        recovery_rows=recovery_rows(summaries),
     )

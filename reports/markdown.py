@@ -11,6 +11,8 @@ from sessionbench.results import RunResult
 from . import load_figures, recommendation_section, sweep_section
 from .gate import environment_differences
 from .recommendation import recommend, tiers
+from .recovery import HEADERS as RECOVERY_HEADERS
+from .recovery import recovery_rows
 from .summary import CellSummary, Verdict, format_number, ranking, summarise
 from .sweep_analysis import analyse
 
@@ -104,6 +106,20 @@ def _open_lines(summaries: list[CellSummary]) -> list[str]:
     return lines
 
 
+def _recovery_lines(summaries: list[CellSummary]) -> list[str]:
+    rows = recovery_rows(summaries)
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Recovery from faults",
+        "",
+        "| " + " | ".join(RECOVERY_HEADERS) + " |",
+        "|---|---|---|---|" + "---:|" * (len(RECOVERY_HEADERS) - 4),
+    ]
+    return lines + ["| " + " | ".join(cell(v) for v in row.cells()) + " |" for row in rows]
+
+
 def _cause_lines(summaries: list[CellSummary], *, aborted: bool = False) -> list[str]:
     lines = [
         f"- {cell(summary.id)}: {cause.occurrences} x {cell(cause.route)}: {cell(cause.error)}"
@@ -161,6 +177,7 @@ def render(result: RunResult) -> str:
         lines += ["", "### Ranking"]
         lines += _ranking_lines(summaries, tiers(groups))
         lines += _open_lines(summaries)
+        lines += _recovery_lines(summaries)
         lines += _cause_lines(summaries)
         lines += _cause_lines(summaries, aborted=True)
     lines += _micro_lines(result)

@@ -11,6 +11,8 @@ from sessionbench.results import RunResult
 
 from . import load_figures, recommendation_section, sweep_section
 from .recommendation import recommend
+from .recovery import HEADERS as RECOVERY_HEADERS
+from .recovery import recovery_rows
 from .summary import CellSummary, Verdict, format_number, summarise
 from .sweep_analysis import analyse
 
@@ -87,6 +89,18 @@ def open_table(summaries: list[CellSummary]) -> Table | None:
     return table
 
 
+def recovery_table(summaries: list[CellSummary]) -> Table | None:
+    rows = recovery_rows(summaries)
+    if not rows:
+        return None
+    table = Table(title="recovery from faults (medians over repeats)")
+    for index, column in enumerate(RECOVERY_HEADERS):
+        table.add_column(column, justify="right" if index >= 4 else "left")
+    for row in rows:
+        table.add_row(*(escape(value) for value in row.cells()))
+    return table
+
+
 def _cause_lines(summaries: list[CellSummary], *, aborted: bool = False) -> list[Text]:
     lines = []
     for summary in summaries:
@@ -123,7 +137,7 @@ def summary_view(result: RunResult) -> Group:
         Text.assemble(("  skipped ", "yellow"), (skipped.id, "bold"), f": {skipped.reason}")
         for skipped in result.skipped_cells
     ]
-    tables = [summary_table(summaries), open_table(summaries)]
+    tables = [summary_table(summaries), open_table(summaries), recovery_table(summaries)]
     return Group(
         recommendation_section.terminal(recommend(summaries)),
         Text("verdicts", style="bold underline"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from sessionbench.registry import Registry
 
 from .abort import Abort, AbortFieldError, parse_abort
+from .faults import Fault, FaultError, parse_fault
 
 CATALOGUE_FILE = Path(__file__).with_name("scenarios.toml")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -31,6 +32,7 @@ class Scenario:
     burst_start: float = 0.5
     burst_length: float = 0.25
     abort: Abort | None = None  # clients that abandon a share of their requests
+    fault: Fault | None = None  # see faults.py
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: json.dumps(asdict(self))}
@@ -81,6 +83,10 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         abort = parse_abort(table["abort"]) if "abort" in table else None
     except AbortFieldError as exc:
         raise ScenarioFileError(f"scenario {name!r}: {exc}") from None
+    try:
+        fault = parse_fault(name, table["fault"]) if "fault" in table else None
+    except FaultError as exc:
+        raise ScenarioFileError(str(exc)) from None
     return Scenario(
         name=name,
         description=str(table.get("description", "")),
@@ -92,6 +98,7 @@ def parse_scenario(name: str, table: dict[str, object]) -> Scenario:
         burst_start=float(start),
         burst_length=float(length),
         abort=abort,
+        fault=fault,
     )
 
 

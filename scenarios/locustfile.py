@@ -11,8 +11,9 @@ that counts as a success here, any other answer is a failure.
 
 What Locust's own stats cannot hold goes to the ledger file (SESSIONBENCH_LOAD_FILE):
 the real load window, requests killed unanswered when load stopped, requests the
-client abandoned on purpose (the scenario's `abort` fault), and the open model's
-schedule figures.
+client abandoned on purpose (the scenario's `abort` fault), the open model's schedule
+figures, and a timeline of answers (successes per time bin, each failure with its
+start, end and cause) from which a fault's recovery is measured.
 """
 
 import json
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import gevent
 from gevent import GreenletExit, Timeout
 from gevent.event import Event
 from locust import FastHttpUser, LoadTestShape, constant, events, task
@@ -51,6 +53,15 @@ LATE_AFTER_MS = 10.0
 # it keeps one stall from turning every later arrival into a backlog burst.
 DROP_AFTER_S = 1.0
 acknowledged: list[int] = []
+# The timeline's resolution: a quarter second resolves a recovery of a second or two
+# while keeping tens of answers per bin at the load of the fault scenarios.
+BIN_S = 0.25
+# A failure storm (a server down for the whole run) must not grow the ledger unbounded.
+FAILURES_KEPT = 20_000
+# Where the window's start (perf_counter, the system's monotonic clock) is written as
+# soon as load starts, so the harness can time a fault against it.
+WINDOW_START_FILE = os.environ.get("SESSIONBENCH_WINDOW_START_FILE")
+FAULT: dict[str, Any] = SCENARIO.get("fault") or {}
 
 
 @dataclass
@@ -67,6 +78,9 @@ class Ledger:
     dropped_waited_ms: list[float] = field(default_factory=list)  # lower bounds of latency
     corrected_ms: dict[str, dict[int, int]] = field(default_factory=dict)  # "METHOD name"
     aborted: dict[str, int] = field(default_factory=dict)  # "METHOD name" -> abandoned
+    # timeline, seconds since window_start
+    ok_per_bin: dict[int, int] = field(default_factory=dict)  # by answer time
+    failed: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, cause
 
     def to_json(self, stop_grace_s: float) -> dict[str, Any]:
         start, stop = self.window_start or 0.0, self.window_stop or self.window_start or 0.0
@@ -87,6 +101,12 @@ class Ledger:
             }
             if RATE_STEPS
             else None,
+            "timeline": {
+                "window_start_clock": start,
+                "bin_s": BIN_S,
+                "ok_per_bin": self.ok_per_bin,
+                "failed": self.failed,
+            },
         }
 
 
@@ -102,6 +122,22 @@ def _count(histogram: dict[int, int], ms: float) -> None:
 def _window_opens(**_kwargs: Any) -> None:
     if ledger.window_start is None:  # a load shape restarts the runner at each step
         ledger.window_start = time.perf_counter()
+        if WINDOW_START_FILE:
+            with open(WINDOW_START_FILE, "w") as handle:
+                json.dump(ledger.window_start, handle)
+
+
+def _answered(response_time: float, exception: Any = None, **_kwargs: Any) -> None:
+    """Every answer on the timeline: a success in its bin, a failure with its cause."""
+    if ledger.window_start is None:
+        return
+    end = time.perf_counter() - ledger.window_start
+    if exception is None:
+        key = int(end // BIN_S)
+        ledger.ok_per_bin[key] = ledger.ok_per_bin.get(key, 0) + 1
+    elif len(ledger.failed) < FAILURES_KEPT:
+        start = end - (response_time or 0.0) / 1000
+        ledger.failed.append((round(start, 4), round(end, 4), str(exception)[:300]))
 
 
 def _window_closes(**_kwargs: Any) -> None:
@@ -124,6 +160,7 @@ def _write_ledger(environment: Any, **_kwargs: Any) -> None:
 events.test_start.add_listener(_window_opens)
 events.test_stopping.add_listener(_window_closes)
 events.test_stop.add_listener(_write_ledger)
+events.request.add_listener(_answered)
 
 
 @contextmanager
@@ -283,10 +320,34 @@ ROUTE_TASKS: dict[str, Callable[[FastHttpUser], None]] = {
     "fail": _fail,
     "health": _health,
 }
+
+
 # A task listed `weight` times is picked with that weight (Locust's `tasks` takes a
 # list of callables or task sets).
+def _pause_if_due() -> None:
+    """A fault's pause (idle-timeout): from `at` of the run, no user sends anything for
+    `pause_s`, so the target's pooled connections sit idle."""
+    start, pause_s = ledger.window_start, float(FAULT.get("pause_s", 0.0))
+    if start is None or not pause_s:
+        return
+    begin = start + float(FAULT["at"]) * RUN_TIME_S
+    now = time.perf_counter()
+    if begin <= now < begin + pause_s:
+        gevent.sleep(begin + pause_s - now)
+
+
+def _paused(route_task: Callable[[FastHttpUser], None]) -> Callable[[FastHttpUser], None]:
+    def paused_task(user: FastHttpUser) -> None:
+        _pause_if_due()
+        route_task(user)
+
+    return paused_task
+
+
 WEIGHTED_TASKS: list[Any] = [
-    ROUTE_TASKS[route] for route, weight in SCENARIO["tasks"].items() for _ in range(weight)
+    _paused(ROUTE_TASKS[route]) if FAULT.get("pause_s") else ROUTE_TASKS[route]
+    for route, weight in SCENARIO["tasks"].items()
+    for _ in range(weight)
 ]
 
 

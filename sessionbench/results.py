@@ -17,7 +17,9 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       escaped a user's app; the run's `matrix` (identity of the whole matrix), `shard`
       and `shards` (merged shards, each with its environment), the cell's `shard`, the
       load's `workers`, `worker_cpu_percent` and `worker_requests`; the run's `sweep`
-      (a pool-sizing sweep's grid, rules and the server's connection limits).
+      (a pool-sizing sweep's grid, rules and the server's connection limits);
+      `load.fault`, a server-side fault injected during load and the recovery from it;
+      `load.target_cpu_s`, the target's CPU over the load.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -123,6 +125,46 @@ class ClientError(BaseModel):
     occurrences: int
 
 
+class FaultFailure(BaseModel):
+    """A request that failed from the fault's hit on: when it started and ended (seconds
+    since the load window started) and its cause, as the load generator saw it."""
+
+    start_s: float
+    end_s: float
+    error: str
+
+
+class FaultResult(BaseModel):
+    """A server-side fault injected during load (scenario data), and the recovery from it.
+
+    Times are seconds since the load window started.  Recovered: the first time bin
+    from which every bin of the next `recovery_window_s` answered at least
+    `recovered_share` of the pre-fault median throughput and failed nothing.
+    """
+
+    kind: str  # terminate, restart, idle-timeout
+    injected_at_s: float | None  # None: the fault could not be injected (see `note`)
+    hit_at_s: float  # when it reached the clients (idle-timeout: when their pause ended)
+    took_s: float = 0.0  # the injection itself (a restart: stop and start)
+    pause_s: float = 0.0  # the clients' pause around it (none: it hit connections in use)
+    # From then on the server had closed the target's connections (the terminate returned,
+    # the restart began, the idle timeout ran out): a request begun later that lost its
+    # connection was handed a dead one by the pool, rather than losing it mid-query.
+    dead_from_s: float | None = None
+    affected: int = 0  # server connections terminated (terminate)
+    baseline_per_s: float = 0.0  # median successes per second before the fault
+    recovered_at_s: float | None = None  # None: not recovered within the window
+    time_to_recover_s: float | None = None  # recovered_at_s - hit_at_s
+    failed: int = 0  # requests that failed from the hit until recovered (or the end)
+    failures: list[FaultFailure] = Field(default_factory=list)  # from the hit on (capped)
+    bin_s: float = 0.25
+    ok_per_bin: list[int] = Field(default_factory=list)  # successes per time bin, the window
+    failed_per_bin: list[int] = Field(default_factory=list)
+    recovered_share: float = 0.0
+    recovery_window_s: float = 0.0
+    note: str = ""
+
+
 class LoadResult(BaseModel):
     """What the load generator saw, over the load window that was configured.
 
@@ -183,6 +225,8 @@ class LoadResult(BaseModel):
         if self.target_cpu_s is None or not self.requests:
             return None
         return self.target_cpu_s * 1000 / self.requests
+
+    fault: FaultResult | None = None  # a scenario's server-side fault, and the recovery
 
     @property
     def workers_needed(self) -> int:

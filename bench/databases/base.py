@@ -1,5 +1,6 @@
 """What every provisioned database offers the runner."""
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,6 +29,15 @@ def pooled(server: DatabaseServer, url: URL) -> URL:
     front of it (PgBouncer); the harness's own checks always go to the database."""
     through = getattr(server, "app_url", None)
     return through(url) if through is not None else url
+
+
+@dataclass(frozen=True)
+class StartedServer:
+    """A server sessionbench started itself (a local cluster, a container): its admin
+    URL, and how to stop and start it again under its clients (fault `restart`)."""
+
+    url: URL
+    restart: Callable[[], None]
 
 
 @dataclass

@@ -11,6 +11,7 @@ builds one without any registry).
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import URL, make_url
 
 from ..leftovers import Owner
-from .base import first_line
+from .base import StartedServer, first_line
 
 IMAGE_ENV = "SESSIONBENCH_POSTGRES_IMAGE"
 DEFAULT_IMAGE = "postgres:16-alpine"
@@ -89,9 +90,25 @@ def _prepare() -> None:
         testcontainers_config.ryuk_disabled = True
 
 
+RESTART_READY_S = 30.0
+
+
+def _wait_listening(url: URL) -> None:
+    """Until the server accepts TCP again; its first answers may still be "starting up",
+    which the target meets as part of the restart."""
+    deadline = time.monotonic() + RESTART_READY_S
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((url.host or "127.0.0.1", url.port or 0), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise DockerUnavailable(f"the container did not listen again within {RESTART_READY_S:.0f} s")
+
+
 @contextmanager
-def _started(container: Any, image: str) -> Iterator[URL]:
-    """Start a labelled container, yield its URL, and always stop it."""
+def _started(container: Any, image: str, port: int) -> Iterator[StartedServer]:
+    """Start a labelled container, yield its URL and restart, and always stop it."""
     container.with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})
     try:
         try:
@@ -100,13 +117,23 @@ def _started(container: Any, image: str) -> Iterator[URL]:
             raise DockerUnavailable(
                 f"container {image} did not start ({first_line(exc)})"
             ) from None
-        yield make_url(container.get_connection_url())
+        url = make_url(container.get_connection_url())
+
+        def restart() -> None:
+            container.get_wrapped_container().restart(timeout=10)
+            # The target keeps the URL it was given: a server back on another port is
+            # not the same server to it.
+            if int(container.get_exposed_port(port)) != url.port:
+                raise DockerUnavailable("the container came back on another port")
+            _wait_listening(url)
+
+        yield StartedServer(url, restart)
     finally:
         container.stop()
 
 
 @contextmanager
-def postgres_container() -> Iterator[URL]:
+def postgres_container() -> Iterator[StartedServer]:
     _prepare()
     from testcontainers.postgres import PostgresContainer
 
@@ -115,8 +142,8 @@ def postgres_container() -> Iterator[URL]:
         image, username="postgres", password=secrets.token_urlsafe(16), dbname="postgres",
         driver=None,
     )  # fmt: skip
-    with _started(container, image) as url:
-        yield url
+    with _started(container, image, 5432) as started:
+        yield started
 
 
 MYSQL_IMAGE_ENV = "SESSIONBENCH_MYSQL_IMAGE"
@@ -124,12 +151,12 @@ DEFAULT_MYSQL_IMAGE = "mariadb:11"
 
 
 @contextmanager
-def mysql_container() -> Iterator[URL]:
+def mysql_container() -> Iterator[StartedServer]:
     _prepare()
     from testcontainers.community.mysql import MySqlContainer
 
     image = os.environ.get(MYSQL_IMAGE_ENV, DEFAULT_MYSQL_IMAGE)
     # root: each cell creates and drops its own database.
     container = MySqlContainer(image, username="root", password=secrets.token_urlsafe(16))
-    with _started(container, image) as url:
-        yield url
+    with _started(container, image, 3306) as started:
+        yield started

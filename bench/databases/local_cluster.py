@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sqlalchemy import URL
 from ..leftovers import owned_temp_dir
 from ..processes import ChildProcesses, tail
 from ..server import free_port
+from .base import StartedServer
 
 READY_TIMEOUT_S = 30.0
 
@@ -64,6 +66,14 @@ def unprivileged_user() -> str | None:
 def local_cluster(
     children: ChildProcesses, workdir: Path, password: str | None = None
 ) -> Iterator[URL]:
+    with restartable_cluster(children, workdir, password) as cluster:
+        yield cluster.url
+
+
+@contextmanager
+def restartable_cluster(
+    children: ChildProcesses, workdir: Path, password: str | None = None
+) -> Iterator[StartedServer]:
     bindir = find_bindir()
     user = unprivileged_user()
     password = password or secrets.token_urlsafe(16)
@@ -86,19 +96,39 @@ def local_cluster(
             raise LocalClusterUnavailable(f"initdb failed: {init.stderr.strip()[-200:]}")
         port = free_port()
         log_path = workdir / "postgres.log"
-        proc = children.spawn(
-            [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "max_connections=300"],
-            log_path=log_path, user=user, cwd=root, death_signal=signal.SIGQUIT,
-        )  # fmt: skip
-        try:
-            url = URL.create("postgresql", username="postgres", password=password,
-                             host="127.0.0.1", port=port, database="postgres")  # fmt: skip
+        url = URL.create("postgresql", username="postgres", password=password,
+                         host="127.0.0.1", port=port, database="postgres")  # fmt: skip
+
+        def start() -> subprocess.Popen[bytes]:
+            proc = children.spawn(
+                [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
+                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                 "-c", "synchronous_commit=off", "-c", "max_connections=300"],
+                log_path=log_path, user=user, cwd=root, death_signal=signal.SIGQUIT,
+            )  # fmt: skip
             _wait_ready(url, proc, log_path)
-            yield url
-        finally:
-            children.stop(proc, grace_s=10.0)
+            return proc
+
+        running = [start()]
+
+        def stop_and_start() -> None:
+            # Fast shutdown (SIGINT): sessions are terminated, as when a server is
+            # restarted under its clients; SIGTERM's smart shutdown would wait for them.
+            proc = running.pop()
+            proc.send_signal(signal.SIGINT)
+            children.stop(proc, grace_s=10.0)  # waits; kills only if it hangs
+            running.append(start())
+
+        # The kernel sends the parent-death signal when the *thread* that forked the
+        # child ends: a server restarted from a short-lived thread (the fault injector's)
+        # would die with it, so restarts run on one thread that lives as long as the
+        # cluster.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cluster") as restarter:
+            try:
+                yield StartedServer(url, lambda: restarter.submit(stop_and_start).result())
+            finally:
+                for proc in running:
+                    children.stop(proc, grace_s=10.0)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

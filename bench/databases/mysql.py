@@ -9,7 +9,7 @@ the target's connections apart in the server's process list.
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -40,9 +40,12 @@ def _connect_kwargs(url: URL) -> dict[str, Any]:
 class MysqlServer:
     backend = "mysql"
 
-    def __init__(self, admin_url: URL, description: str) -> None:
+    def __init__(
+        self, admin_url: URL, description: str, restart: Callable[[], None] | None = None
+    ) -> None:
         self.admin_url = admin_url
         self.description = description
+        self.restart = restart  # None: a server sessionbench did not start, never restarted
         try:
             self.server_version = self._admin("SELECT VERSION()")
         except pymysql.Error as exc:
@@ -55,6 +58,24 @@ class MysqlServer:
             cur.execute(statement)
             row = cur.fetchone()
         return str(row[0]) if row else ""
+
+    def kill_connections(self, database: str) -> int:
+        """Fault `terminate`: KILL the connections using the cell's fresh database (only
+        the target's use it), never this admin connection or any other."""
+        killed = 0
+        with pymysql.connect(**_connect_kwargs(self.admin_url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE DB = %s AND ID <> CONNECTION_ID()",
+                (database,),
+            )
+            for (thread_id,) in cur.fetchall():
+                try:
+                    cur.execute(f"KILL {int(thread_id)}")
+                    killed += 1
+                except pymysql.err.OperationalError:  # it ended meanwhile (unknown thread id)
+                    continue
+        return killed
 
     @contextmanager
     def fresh_database(self, cell_id: str) -> Iterator[URL]:
@@ -84,8 +105,10 @@ def open_mysql(url: str | None) -> Iterator[MysqlServer]:
     attempts = ProviderAttempts()
     with ExitStack() as stack:
         try:
-            admin_url = stack.enter_context(mysql_container())
+            started = stack.enter_context(mysql_container())
         except DockerUnavailable as exc:
             attempts.note("testcontainers", str(exc))
             raise attempts.unavailable("mysql") from None
-        yield MysqlServer(admin_url, "MySQL/MariaDB in a testcontainers container")
+        yield MysqlServer(
+            started.url, "MySQL/MariaDB in a testcontainers container", started.restart
+        )

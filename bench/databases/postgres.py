@@ -8,7 +8,7 @@ line giving each provider's reason.
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from ..processes import ChildProcesses
 from ..urls import mask, parse_url, with_driver
 from .base import DatabaseUnavailable, ProviderAttempts, first_line
 from .containers import DockerUnavailable, postgres_container
-from .local_cluster import LocalClusterUnavailable, local_cluster
+from .local_cluster import LocalClusterUnavailable, restartable_cluster
 
 URL_ENV = "SESSIONBENCH_POSTGRES_URL"
 CONNECT_TIMEOUT_S = 5
@@ -39,9 +39,12 @@ def conninfo(url: URL) -> str:
 class PostgresServer:
     backend = "postgresql"
 
-    def __init__(self, admin_url: URL, description: str) -> None:
+    def __init__(
+        self, admin_url: URL, description: str, restart: Callable[[], None] | None = None
+    ) -> None:
         self.admin_url = admin_url
         self.description = description
+        self.restart = restart  # None: a server sessionbench did not start, never restarted
         try:
             with psycopg.connect(conninfo(admin_url), connect_timeout=CONNECT_TIMEOUT_S) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
@@ -56,6 +59,28 @@ class PostgresServer:
             conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         ) as conn:
             conn.execute(statement)
+
+    def terminate_backends(self, database: str, application_name: str) -> int:
+        """Fault `terminate`: close the target's own server connections to its fresh
+        database (matched by both names), and no other session."""
+        with psycopg.connect(
+            conninfo(self.admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND application_name = %s AND pid <> pg_backend_pid()",
+                (database, application_name),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_idle_timeout(self, database: str, seconds: float) -> None:
+        """Fault `idle-timeout`: sessions of this one database that stay idle longer are
+        closed by the server (new sessions only: set before the target connects)."""
+        self._admin(
+            sql.SQL("ALTER DATABASE {} SET idle_session_timeout = {}").format(
+                sql.Identifier(database), sql.Literal(f"{round(seconds * 1000)}ms")
+            )
+        )
 
     @contextmanager
     def fresh_database(self, cell_id: str) -> Iterator[URL]:
@@ -93,14 +118,18 @@ def open_postgres(
     with ExitStack() as stack:
         server: PostgresServer | None = None
         try:
-            admin_url = stack.enter_context(postgres_container())
-            server = PostgresServer(admin_url, "Postgres in a testcontainers container")
+            started = stack.enter_context(postgres_container())
+            server = PostgresServer(
+                started.url, "Postgres in a testcontainers container", started.restart
+            )
         except DockerUnavailable as exc:
             attempts.note("testcontainers", str(exc))
         if server is None:
             try:
-                admin_url = stack.enter_context(local_cluster(children, workdir))
-                server = PostgresServer(admin_url, "throwaway local Postgres cluster")
+                started = stack.enter_context(restartable_cluster(children, workdir))
+                server = PostgresServer(
+                    started.url, "throwaway local Postgres cluster", started.restart
+                )
             except LocalClusterUnavailable as exc:
                 attempts.note("local binaries", str(exc))
         if server is None:

@@ -13,6 +13,7 @@ from sessionbench.results import (
     DatabaseChecks,
     Diagnostics,
     FailureKind,
+    FaultResult,
     ServerAfter,
     Stall,
 )
@@ -36,6 +37,7 @@ class CellEvidence:
     health_p99_ms: float | None = None  # GET /health beside the database routes
     checks: DatabaseChecks | None = None
     aborted: int = 0  # requests the clients abandoned on purpose (the abort fault)
+    fault: FaultResult | None = None  # a scenario's server-side fault, and the recovery
     limits: Limits = field(default_factory=Limits)
     pooler: str | None = None  # the transaction-mode pooler between app and server, if any
 
@@ -60,6 +62,7 @@ class CellEvidence:
             checks=cell.checks,
             aborted=sum(a.occurrences for a in load.aborted) if load else 0,
             pooler=TRANSACTION_POOLERS.get(cell.config.database),
+            fault=load.fault if load else None,
         )
 
     @property

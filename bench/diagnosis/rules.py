@@ -9,6 +9,7 @@ from sessionbench.results import CellResult, Decision, Finding
 from ..latency import percentile
 from . import thresholds as t
 from .evidence import CellEvidence, where
+from .stale_connections import stale_connections
 
 
 def decided(figure: str, value: float, threshold: float) -> Decision:
@@ -545,6 +546,7 @@ RULES: list[Callable[[CellEvidence], Finding | None]] = [
     lost_write,
     shared_session,
     pooler_prepared_statements,
+    stale_connections,
     failed_requests,
     gc_pauses,
 ]
@@ -568,6 +570,8 @@ SUBSUMES = {
     "idle-in-transaction": _ANY_CAUSE,
     "lost-write": _ANY_CAUSE,
     "pooler-prepared-statements": _ANY_CAUSE,
+    # Requests handed a dead connection fail: that is the root cause of those failures.
+    "stale-connections": _ANY_CAUSE,
     "engine-per-request": {"connection-churn", *_ANY_CAUSE},
     # A session nobody closed holds its transaction and its pool slot until the GC
     # finds it: open transactions, a starved pool, threads waiting on it, and new

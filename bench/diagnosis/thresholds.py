@@ -152,3 +152,16 @@ class Limits:
     leaked_sessions_min: int = LEAKED_SESSIONS_MIN
     leaked_sessions_share: float = LEAKED_SESSIONS_SHARE
     engines_at_startup: int = ENGINES_AT_STARTUP
+
+
+# stale-connections --------------------------------------------------------------------
+# A request that began this long after the server had closed the target's connections
+# and then lost its own was handed a dead connection by the pool.  pg_terminate_backend
+# and KILL return once the sessions are signalled; they end within milliseconds, even
+# on a busy 2-core machine well within a tenth of a second.  A request begun earlier may
+# have lost a live connection mid-query, which no pool setting prevents.
+STALE_GRACE_S = 0.1
+# With pool_pre_ping, a checkout tests the connection and replaces a dead one, so no
+# request that begins after the fault gets one: a single such failure proves the pool
+# handed out a connection the server had closed.
+STALE_CHECKOUTS_MIN = 1
