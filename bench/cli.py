@@ -72,6 +72,9 @@ MAX_USERS = 1000
 MAX_REPEAT = 100
 MAX_RATE = 5000.0  # arrivals/s: beyond what one Locust process can send
 MAX_RATE_STEPS = 20
+# Each target worker is a whole interpreter with its own pool: beyond 16 on one machine
+# the workers measure the machine's scheduler, not the session strategy.
+MAX_TARGET_WORKERS = 16
 DEFAULT_DURATION = "8s"
 
 
@@ -284,6 +287,10 @@ def run(
     workers: Annotated[
         int, typer.Option(help="Locust worker processes on this machine (0: one Locust process)")
     ] = 0,
+    target_workers: Annotated[
+        int,
+        typer.Option(help="uvicorn worker processes of the target, each with its own pool"),
+    ] = 1,
     remote_workers: Annotated[
         int, typer.Option(help="Locust workers joining from other machines (sessionbench worker)")
     ] = 0,
@@ -332,6 +339,10 @@ def run(
         raise UsageError("--remote-workers takes one --scenario: remote workers run one")
     if chosen_workers and rate is not None:
         raise UsageError("--rate (the open model) runs in one Locust process: leave out --workers")
+    if not 1 <= target_workers <= MAX_TARGET_WORKERS:
+        raise UsageError(
+            f"--target-workers must be between 1 and {MAX_TARGET_WORKERS}, got {target_workers}"
+        )
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -354,7 +365,9 @@ def run(
                 "--strategy, --pool, --scenario and --scenario-file do not apply"
             )
         plan = app_plan(
-            app_options(settings, parse_duration(duration), parse_duration(startup_timeout)),
+            app_options(
+                settings, parse_duration(duration), parse_duration(startup_timeout), target_workers
+            ),
             output_dir,
             repeat,
             provision,
@@ -377,6 +390,7 @@ def run(
         async_driver=async_driver and check_async_driver(async_driver),
         rate=parse_rate(rate) if rate is not None else (),
         workers=chosen_workers,
+        target_workers=target_workers,
     )
     check_cells(cells)
     if not cells:

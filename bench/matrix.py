@@ -28,6 +28,7 @@ class Cell:
     rate: tuple[float, ...] = ()  # open model: arrivals/s per equal step; () closed
     workers: Workers | None = None  # Locust's master and workers; None: one Locust process
     version_set: str = ""  # a version set's label (versions.py); "": sessionbench's own
+    target_workers: int = 1  # the target's uvicorn worker processes, each with its own pool
 
     @property
     def id(self) -> str:
@@ -35,7 +36,10 @@ class Cell:
             self.strategy.name,
             f"{self.database.name}+{self.driver}",
             self.pool.name,
-            self.scenario.name + (f"@rate={format_rate(self.rate)}" if self.rate else ""),
+            self.scenario.name
+            + (f"@rate={format_rate(self.rate)}" if self.rate else "")
+            # Another process count is another target: its cells never fold or gate together.
+            + (f"@target-workers={self.target_workers}" if self.target_workers > 1 else ""),
         ]
         return "/".join([*parts, self.version_set] if self.version_set else parts)
 
@@ -72,6 +76,7 @@ def expand(
     async_driver: str | None = None,
     rate: tuple[float, ...] = (),
     workers: Workers | None = None,
+    target_workers: int = 1,
 ) -> list[Cell]:
     """Cells grouped by database, so each database is provisioned once; a strategy
     appears only with the databases its pattern runs on."""
@@ -86,6 +91,7 @@ def expand(
             duration_s=duration_s,
             rate=rate,
             workers=workers,
+            target_workers=target_workers,
         )
         for database in databases
         for strategy in strategies

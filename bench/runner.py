@@ -46,11 +46,13 @@ from .leftovers import owned_temp_dir, reap_temp_dirs
 from .loadgen import drive, run_time_s
 from .matrix import Cell
 from .processes import ChildProcesses
-from .sampler import ProbeClient, Sampler, ServerView
+from .sampler import ProbeSource, Sampler, ServerView
 from .schema import check_database, create_schema
 from .server import RunningTarget, running_target
+from .server_limits import usable_connections
 from .urls import mask, mask_argv, with_driver
 from .venvs import PreparedSet, own_environment
+from .worker_probes import probe_source, worker_readings
 from .workers import drive as drive_workers
 
 # After load: requests in flight get up to QUIESCE_MAX_S to finish (a blocked loop can
@@ -107,10 +109,11 @@ def _cell_config(cell: Cell, url: str, packages: dict[str, str]) -> CellConfig:
         added_error_rate=cell.added_error_rate,
         version_set=cell.version_set,
         packages=packages,
+        target_workers=cell.target_workers,
     )
 
 
-def quiesce(probes: ProbeClient) -> float:
+def quiesce(probes: ProbeSource) -> float:
     """Wait for the requests still in flight to finish (up to a limit), then let pools
     settle; what still runs after that is recorded by the final reading as in flight."""
     started = time.monotonic()
@@ -134,11 +137,11 @@ def _measure(
     """Load with sampling (and the scenario's fault), quiesce, then read the probes and
     the database."""
     server_view = ServerView(url, _application_name(cell))
-    probes = ProbeClient(running.base_url)
+    probes = probe_source(running)
     ack_file = celldir / "acknowledged.json"
     try:
         with (
-            Sampler(probes, server_view, running.pid) as sampler,
+            Sampler(probes, server_view, running.pids) as sampler,
             # Off under a fault: its requests would take the dead connections the
             # fault left in the pool, hiding them from the load's figures.
             ReadYourWrite(running.base_url, enabled=injector is None) as read_your_write,
@@ -164,6 +167,7 @@ def _measure(
         quiesce_s = quiesce(probes)
         final = probes.read(final=True)
         server_after = server_view.read()
+        workers = worker_readings(probes, server_view)
     finally:
         server_view.close()
         probes.close()
@@ -178,12 +182,14 @@ def _measure(
     )
     if final is None:  # probes off, or the target did not answer after quiesce
         return load, checks, None
-    return load, checks, diagnostics_of(final, probes, sampler, quiesce_s, server_after)
+    diagnostics = diagnostics_of(final, probes, sampler, quiesce_s, server_after)
+    diagnostics.workers = workers
+    return load, checks, diagnostics
 
 
 def diagnostics_of(
     final: ProbeReading,
-    probes: ProbeClient,
+    probes: ProbeSource,
     sampler: Sampler,
     quiesce_s: float,
     server_after: tuple[int, int, float] | None,
@@ -250,7 +256,11 @@ def run_cell(
                     run_time_s(cell.duration_s),
                 )
             )  # fmt: skip
-            with running_target(target, children, celldir, environment.python) as running:
+            server_limit = usable_connections(url)
+            config = config.model_copy(update={"server_max_connections": server_limit})
+            with running_target(
+                target, children, celldir, environment.python, cell.target_workers
+            ) as running:
                 load, checks, diagnostics = _measure(
                     cell, url, running, children, celldir, injector
                 )

@@ -9,7 +9,7 @@ generous timeout and a missed poll is simply skipped.
 
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psutil
@@ -32,6 +32,11 @@ SELECT count(*),
 FROM pg_stat_activity WHERE application_name = %s
 """
 
+CLIENT_PORTS_SQL = """
+SELECT client_port FROM pg_stat_activity
+WHERE application_name = %s AND client_port IS NOT NULL
+"""
+
 
 class ServerView:
     """The database server's own count of a target's connections (Postgres only)."""
@@ -47,16 +52,24 @@ class ServerView:
 
     def read(self) -> tuple[int, int, float] | None:
         """(connections, idle in transaction, oldest idle-in-transaction age in s)."""
+        rows = self._query(SERVER_CONNECTIONS_SQL)
+        return (int(rows[0][0]), int(rows[0][1]), float(rows[0][2])) if rows else None
+
+    def client_ports(self) -> list[int]:
+        """The client ports of the target's connections, as the server sees them."""
+        return [int(row[0]) for row in self._query(CLIENT_PORTS_SQL) or []]
+
+    def _query(self, sql: str) -> list[tuple[Any, ...]] | None:
+        """None when not on Postgres or the server did not answer."""
         if self._conninfo is None:
             return None
         try:
             if self._conn is None:
                 self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
-            row = self._conn.execute(SERVER_CONNECTIONS_SQL, (self.application_name,)).fetchone()
+            return self._conn.execute(sql, (self.application_name,)).fetchall()
         except psycopg.Error:
             self.close()
             return None
-        return (int(row[0]), int(row[1]), float(row[2])) if row else None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -93,12 +106,34 @@ class StallLog:
         self.missed += max(0, reading.next_stall - self.next_seq)
         self.next_seq = max(self.next_seq, reading.next_stall)
 
+    def absorb(self, other: "StallLog", worker: int) -> None:
+        """Another worker process's stalls, tagged with its pid, stacks kept once."""
+        for stall in other.stalls:
+            stack = other.stacks[stall.stack] if stall.stack is not None else None
+            self.stalls.append(
+                stall.model_copy(
+                    update={"worker": worker, "stack": self._stack_id(stack) if stack else None}
+                )
+            )
+        self.missed += other.missed
+
     def _stack_id(self, stack: list[str]) -> int:
         key = tuple(stack)
         if key not in self._stack_ids:
             self._stack_ids[key] = len(self.stacks)
             self.stacks.append(stack)
         return self._stack_ids[key]
+
+
+class ProbeSource(Protocol):
+    """A target's probes: one process's (`ProbeClient`) or several workers' summed."""
+
+    @property
+    def stall_log(self) -> StallLog: ...
+
+    def read(self, final: bool = False) -> ProbeReading | None: ...
+
+    def close(self) -> None: ...
 
 
 class ProbeClient:
@@ -160,12 +195,16 @@ def process_tree_cpu_s(pid: int) -> float | None:
 
 
 class Sampler:
-    """Samples while load runs; with `target_pid`, also the target's CPU over that time."""
+    """Samples while load runs; with target pids, also the target's CPU over that time
+    (every worker process's, under several)."""
 
-    def __init__(self, probes: ProbeClient, server: ServerView, target_pid: int = 0) -> None:
+    def __init__(
+        self, probes: ProbeSource, server: ServerView, target_pid: int | tuple[int, ...] = 0
+    ) -> None:
         self.probes = probes
         self.server = server
-        self.target_pid = target_pid
+        pids = target_pid if isinstance(target_pid, tuple) else (target_pid,)
+        self.target_pids = tuple(pid for pid in pids if pid)
         self.target_cpu_s: float | None = None
         self._cpu_before: float | None = None
         self.samples: list[Sample] = []
@@ -176,17 +215,22 @@ class Sampler:
 
     def __enter__(self) -> "Sampler":
         self._started = time.monotonic()
-        if self.target_pid:
-            self._cpu_before = process_tree_cpu_s(self.target_pid)
+        self._cpu_before = self._target_cpu_s()
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=PROBE_TIMEOUT_S + 1)
-        after = process_tree_cpu_s(self.target_pid) if self.target_pid else None
+        after = self._target_cpu_s()
         if after is not None and self._cpu_before is not None:
             self.target_cpu_s = round(after - self._cpu_before, 3)
+
+    def _target_cpu_s(self) -> float | None:
+        times = [process_tree_cpu_s(pid) for pid in self.target_pids]
+        if not times or None in times:
+            return None
+        return sum(t for t in times if t is not None)
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_PERIOD_S):

@@ -36,11 +36,24 @@ class TargetPython:
 
 
 @dataclass(frozen=True)
+class TargetWorker:
+    """One of several worker processes, reachable alone on its own port."""
+
+    pid: int
+    base_url: str
+
+
+@dataclass(frozen=True)
 class RunningTarget:
     base_url: str
     pid: int
     log_path: Path
-    poll: Callable[[], int | None]  # the exit code once the process has ended
+    poll: Callable[[], int | None]  # the exit code once the (first) process has ended
+    workers: tuple[TargetWorker, ...] = ()  # several worker processes; () for one
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(w.pid for w in self.workers) if self.workers else (self.pid,)
 
     def ensure_alive(self) -> None:
         """A target that died under load measured its own death, not the strategy."""
@@ -68,6 +81,15 @@ def uvicorn_argv(
         "--app-dir", python.code_dir or ".",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
+
+
+def worker_argv(
+    port: int, own_port: int, factory: str, python: TargetPython = TargetPython()
+) -> list[str]:
+    return [
+        python.executable, "-m", "sessionbench.targets.worker_serve", factory,
+        "--app-dir", python.code_dir or ".", "--port", str(port), "--own-port", str(own_port),
     ]  # fmt: skip
 
 
@@ -106,8 +128,14 @@ def running_server(
     ready_path: str = "/health",
     timeout_s: float = READY_TIMEOUT_S,
     python: TargetPython = TargetPython(),
+    workers: int = 1,
 ) -> Iterator[RunningTarget]:
     """uvicorn serving `factory` on a free port, once `ready_path` answers 200."""
+    if workers > 1:
+        with running_workers(factory, env, children, workdir, ready_path, timeout_s, python,
+                             workers) as running:  # fmt: skip
+            yield running
+        return
     port = free_port()
     log_path = workdir / "target.log"
     proc = children.spawn(
@@ -121,10 +149,55 @@ def running_server(
         children.stop(proc)
 
 
+@contextmanager
+def running_workers(
+    factory: str,
+    env: dict[str, str],
+    children: ChildProcesses,
+    workdir: Path,
+    ready_path: str,
+    timeout_s: float,
+    python: TargetPython,
+    workers: int,
+) -> Iterator[RunningTarget]:
+    """`workers` processes serving `factory` on one shared port, once each answers
+    `ready_path` on its own port.  The target counts as dead when any one has died."""
+    port = free_port()
+    log_path = workdir / "target.log"  # every worker appends to it
+    procs = []
+    try:
+        for _ in range(workers):
+            own_port = free_port()
+            proc = children.spawn(
+                worker_argv(port, own_port, factory, python),
+                log_path=log_path, env={**python.env, **env},
+            )  # fmt: skip
+            procs.append((proc, f"http://127.0.0.1:{own_port}"))
+
+        def poll() -> int | None:
+            return next((c for p, _ in procs if (c := p.poll()) is not None), None)
+
+        for _, url in procs:
+            _wait_ready(url + ready_path, poll, log_path, timeout_s)
+        yield RunningTarget(
+            base_url=f"http://127.0.0.1:{port}", pid=procs[0][0].pid, log_path=log_path,
+            poll=poll, workers=tuple(TargetWorker(p.pid, url) for p, url in procs),
+        )  # fmt: skip
+    finally:
+        for proc, _ in procs:  # all at once: each then has its grace period in parallel
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc, _ in procs:
+            children.stop(proc)
+
+
 def running_target(
     config: TargetConfig,
     children: ChildProcesses,
     workdir: Path,
     python: TargetPython = TargetPython(),
+    workers: int = 1,
 ) -> AbstractContextManager[RunningTarget]:
-    return running_server(TARGET_FACTORY, config.to_env(), children, workdir, python=python)
+    return running_server(
+        TARGET_FACTORY, config.to_env(), children, workdir, python=python, workers=workers
+    )

@@ -63,3 +63,16 @@ def read_limits(server: DatabaseServer) -> ServerLimits:
         return ServerLimits(
             backend=server.backend, note=f"could not read max_connections: {first_line(exc)}"
         )
+
+
+def usable_connections(url: URL) -> int | None:
+    """The connections an application role may open, read through a cell's own database
+    (`run` records it per cell); None for SQLite or when it cannot be read."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return None
+    query = POSTGRES_SETTINGS if backend == "postgresql" else MYSQL_SETTINGS
+    try:
+        return _from_settings(backend, _settings(url, query)).available
+    except (SQLAlchemyError, KeyError):
+        return None

@@ -19,7 +19,9 @@ Format history (bump SCHEMA_VERSION and add a line for every change):
       load's `workers`, `worker_cpu_percent` and `worker_requests`; the run's `sweep`
       (a pool-sizing sweep's grid, rules and the server's connection limits);
       `load.fault`, a server-side fault injected during load and the recovery from it;
-      `load.target_cpu_s`, the target's CPU over the load.
+      `load.target_cpu_s`, the target's CPU over the load; `config.target_workers`
+      (uvicorn worker processes of the target) and `config.server_max_connections`,
+      `diagnostics.workers` (each target worker's final reading) and `stall.worker`.
 Older files load through the `update_to_N` steps in `resultfile.py`.
 """
 
@@ -90,6 +92,11 @@ class CellConfig(BaseModel):
     # environment) and the versions of the session packages in the target's environment.
     version_set: str = ""
     packages: dict[str, str] = Field(default_factory=dict)
+    # Target processes sharing the port (`run --target-workers N`), each with its own
+    # pool; and the connections the database server allows a non-superuser (Postgres:
+    # max_connections less the reserved ones; None where it was not read).
+    target_workers: int = 1
+    server_max_connections: int | None = None
 
 
 class RouteStats(BaseModel):
@@ -303,6 +310,15 @@ class Stall(BaseModel):
     stack: int | None = None  # index into `Diagnostics.stacks`; None for GC and "other"
     app_frame: int | None = None  # index in that stack of the app's innermost frame
     route: str | None = None  # the request the loop was serving ("GET /items/{id}")
+    worker: int | None = None  # pid of the target worker whose loop stalled (several workers)
+
+
+class WorkerReading(BaseModel):
+    """One target worker process's own final reading (`run --target-workers N`)."""
+
+    pid: int
+    reading: ProbeReading
+    server_connections: int | None = None  # its connections in pg_stat_activity (Postgres)
 
 
 class ServerAfter(BaseModel):
@@ -325,6 +341,8 @@ class Diagnostics(BaseModel):
     server_after: ServerAfter | None = None
     idle_in_transaction_max_age_s: float = 0.0  # oldest seen during the run (Postgres)
     app_errors: list[AppError] = Field(default_factory=list)  # escaped a user's app
+    # Several target workers: each one's final reading; `final` is then their sum.
+    workers: list[WorkerReading] = Field(default_factory=list)
 
     def stack_of(self, stall: Stall) -> list[str]:
         return self.stacks[stall.stack] if stall.stack is not None else []

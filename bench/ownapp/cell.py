@@ -42,9 +42,10 @@ from ..loadgen import drive
 from ..matrix import Cell
 from ..processes import ChildProcesses, tail
 from ..runner import diagnostics_of, quiesce
-from ..sampler import ProbeClient, Sampler, ServerView
+from ..sampler import Sampler, ServerView
 from ..server import RunningTarget, StartupFailed, running_server
 from ..urls import driver_for, mask, with_driver
+from ..worker_probes import probe_source, worker_readings
 from .pools import pool_settings
 from .routes import check_routes
 from .schema_child import URL_ENV
@@ -103,6 +104,7 @@ class AppCellRunner:
             id=cell.id, strategy=cell.strategy.name, database=cell.database.name,
             driver=cell.driver, database_url=url, pool=cell.pool, scenario=cell.scenario.name,
             users=cell.users, duration_s=cell.duration_s, tasks={}, slow_ms=0, app=app,
+            target_workers=cell.target_workers,
         )  # fmt: skip
 
     def __call__(
@@ -148,7 +150,7 @@ class AppCellRunner:
                     with running_server(
                         WRAPPER_FACTORY, env, children, celldir,
                         ready_path=PROBE_PATH if spec.probes else "/openapi.json",
-                        timeout_s=target.startup_timeout_s,
+                        timeout_s=target.startup_timeout_s, workers=cell.target_workers,
                     ) as running:  # fmt: skip
                         mix = self._mix(running)
                         load, diagnostics, info = self._measure(
@@ -269,13 +271,13 @@ class AppCellRunner:
         celldir: Path, spec: AppSpec, mix: Mix | None,
     ) -> tuple[LoadResult, Diagnostics | None, AppInfo | None]:  # fmt: skip
         server_view = ServerView(url, spec.application_name)
-        probes = ProbeClient(running.base_url)
+        probes = probe_source(running)
         errors_file = celldir / "client-errors.json"
         env = {**(mix.to_env() if mix else {}), CLIENT_ERRORS_ENV: str(errors_file)}
         locustfile = (self.target.locustfile or APP_LOCUSTFILE).resolve()
-        final, info, quiesce_s = None, None, 0.0
+        final, info, quiesce_s, workers = None, None, 0.0, []
         try:
-            with Sampler(probes, server_view, running.pid) as sampler:
+            with Sampler(probes, server_view, running.pids) as sampler:
                 load = drive(
                     running.base_url, cell.scenario, cell.users, cell.duration_s, children,
                     celldir, extra_env=env, locustfile=locustfile,
@@ -286,6 +288,7 @@ class AppCellRunner:
                 quiesce_s = quiesce(probes)
                 final = probes.read(final=True)
                 info = _info(running.base_url)
+                workers = worker_readings(probes, server_view)
             server_after = server_view.read()
         finally:
             server_view.close()
@@ -295,6 +298,7 @@ class AppCellRunner:
             return load, None, info
         diagnostics = diagnostics_of(final, probes, sampler, quiesce_s, server_after)
         diagnostics.app_errors = info.errors if info else []
+        diagnostics.workers = workers
         return load, diagnostics, info
 
 

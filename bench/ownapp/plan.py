@@ -49,10 +49,11 @@ class AppOptions:
     startup_timeout_s: float = 30.0
     remote_url: str | None = None
     remote_application_name: str | None = None
+    target_workers: int = 1  # the app's uvicorn worker processes
 
 
 def app_options(
-    settings: dict[str, Any], duration_s: float, startup_timeout_s: float
+    settings: dict[str, Any], duration_s: float, startup_timeout_s: float, target_workers: int = 1
 ) -> AppOptions:
     """The merged command-line and pyproject settings of `run --app`."""
     return AppOptions(
@@ -63,7 +64,7 @@ def app_options(
         metadata=settings["metadata"], locustfile=settings["locustfile"],
         requests=settings["requests"], users=settings["users"], probes=bool(settings["probes"]),
         startup_timeout_s=startup_timeout_s, remote_url=settings["target_url"],
-        remote_application_name=settings["application_name"],
+        remote_application_name=settings["application_name"], target_workers=target_workers,
     )  # fmt: skip
 
 
@@ -153,6 +154,8 @@ def app_plan(
         kinds, provision = [REMOTE], ProvisionOptions(no_database=True)
     else:
         kinds = [DATABASES.get(n) for n in options.databases or ["sqlite"]]
+    if options.target_workers > 1 and options.remote_url is not None:
+        raise UsageError("--target-workers starts the app; an app at --target-url runs as it is")
     label = options.app or options.remote_url or ""
     name = options.name or (label if options.app else urlsplit(label).netloc)
     target = AppTarget(
@@ -197,6 +200,7 @@ def app_plan(
             users=users,
             duration_s=options.duration_s,
             probes=options.probes,
+            target_workers=options.target_workers,
         )
         for kind in kinds
     ]
