@@ -8,12 +8,19 @@ arrivals.  A latency that is a lower bound (censored) reads ">= x".
 import statistics
 from dataclasses import dataclass
 
-from sessionbench.results import LoadResult
+from sessionbench.results import CellConfig, LoadResult
 
 from .summary import CellSummary, format_number
 
 # Latency figures by metric name (as reports/metrics.py names them).
 LATENCY_FIELDS = {"p50": "p50_ms", "p90": "p90_ms", "p99": "p99_ms", "max": "max_ms"}
+
+
+def scenario_label(config: CellConfig) -> str:
+    """The scenario, with the target's worker processes when there are several: cells
+    under another process count are another deployment, grouped and ranked apart."""
+    workers = config.target_workers
+    return config.scenario + (f" ({workers} target workers)" if workers > 1 else "")
 
 
 def loads(summary: CellSummary) -> list[LoadResult]:

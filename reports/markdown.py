@@ -9,6 +9,7 @@ from itertools import groupby
 from sessionbench.results import RunResult
 
 from . import load_figures, recommendation_section, sweep_section
+from .capacity_lines import capacity_warnings
 from .gate import environment_differences
 from .recommendation import recommend, tiers
 from .recovery import HEADERS as RECOVERY_HEADERS
@@ -51,7 +52,8 @@ def _verdict_lines(summary: CellSummary) -> list[str]:
 def _group_key(summary: CellSummary) -> tuple[str, str, str, str]:
     """Cells compared with each other: same database, pool, scenario and latency model."""
     config = summary.config
-    return (config.database, config.pool.name, config.scenario, load_figures.model(summary))
+    scenario = load_figures.scenario_label(config)
+    return (config.database, config.pool.name, scenario, load_figures.model(summary))
 
 
 def _ranking_lines(summaries: list[CellSummary], tier: dict[str, str]) -> list[str]:
@@ -180,6 +182,8 @@ def render(result: RunResult) -> str:
         lines += _recovery_lines(summaries)
         lines += _cause_lines(summaries)
         lines += _cause_lines(summaries, aborted=True)
+    if warnings := capacity_warnings(result):
+        lines += ["", "### Connection capacity", "", *(f"- {cell(line)}" for line in warnings)]
     lines += _micro_lines(result)
     if result.interrupted:
         lines += ["", "_The run was interrupted: results are partial._"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Literal
 
-from . import stats
+from . import load_figures, stats
 from .metrics import METRICS, values
 from .summary import CellSummary, Verdict
 
@@ -220,7 +220,8 @@ def _sentences(places: list[Place]) -> list[str]:
 
 
 def _group_key(summary: CellSummary) -> tuple[str, str, str]:
-    return (summary.config.database, summary.config.pool.name, summary.config.scenario)
+    config = summary.config
+    return (config.database, config.pool.name, load_figures.scenario_label(config))
 
 
 def recommend(summaries: list[CellSummary]) -> list[Group]:

@@ -10,6 +10,7 @@ from rich.text import Text
 from sessionbench.results import RunResult
 
 from . import load_figures, recommendation_section, sweep_section
+from .capacity_lines import capacity_warnings
 from .recommendation import recommend
 from .recovery import HEADERS as RECOVERY_HEADERS
 from .recovery import recovery_rows
@@ -55,7 +56,8 @@ def summary_table(summaries: list[CellSummary]) -> Table:
         config = summary.config
         saturated = any(c.load and c.load.generator_saturated for c in summary.repeats)
         names = [config.strategy, f"{config.database}+{config.driver}", config.pool.name]
-        names += [config.scenario, config.version_set or "installed"][: 1 + with_versions]
+        scenario = load_figures.scenario_label(config)
+        names += [scenario, config.version_set or "installed"][: 1 + with_versions]
         table.add_row(
             *(escape(name) for name in names),
             load_figures.model(summary),
@@ -147,6 +149,7 @@ def summary_view(result: RunResult) -> Group:
         *_cause_lines(summaries, aborted=True),
         *generator_lines(result),
         *[sweep_section.terminal(sweep) for sweep in [analyse(result)] if sweep],
+        *[Text(line, style="yellow") for line in capacity_warnings(result)],
     )
 
 

@@ -9,6 +9,7 @@ from sessionbench.results import CellResult, Decision, Finding
 from ..latency import percentile
 from . import thresholds as t
 from .evidence import CellEvidence, where
+from .per_worker import per_worker
 from .stale_connections import stale_connections
 
 
@@ -533,12 +534,14 @@ def failed_requests(e: CellEvidence) -> Finding | None:
     )
 
 
+# A loop, a pool and a threadpool are per process: under several target workers those
+# rules judge each worker alone (per_worker.py).
 RULES: list[Callable[[CellEvidence], Finding | None]] = [
-    event_loop_blocking,
-    pool_exhaustion,
-    threadpool_starvation,
+    per_worker(event_loop_blocking),
+    per_worker(pool_exhaustion),
+    per_worker(threadpool_starvation),
     engine_per_request,
-    connection_churn,
+    per_worker(connection_churn),
     connection_leak,
     cancelled_close,
     session_leak,
