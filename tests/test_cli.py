@@ -61,6 +61,13 @@ BAD_INPUTS = [
     (["run", "--shard", "3/2"], 2, "invalid shard '3/2'"),
     (["run", "--shard", "half"], 2, "use INDEX/COUNT"),
     (["run", "--workers", "-1"], 2, "--workers and --remote-workers must be between 0 and 64"),
+    (["run", "--target-workers", "0"], 2, "--target-workers must be between 1 and 16, got 0"),
+    (["run", "--target-workers", "17"], 2, "--target-workers must be between 1 and 16, got 17"),
+    (
+        ["run", "--target-url", "http://127.0.0.1:9", "--target-workers", "2"],
+        2,
+        "--target-workers starts the app",
+    ),
     (["run", "--remote-workers", "2"], 2, "--remote-workers needs --master-bind HOST:PORT"),
     (["run", "--workers", "1", "--master-bind", "nohost"], 2, "invalid master address"),
     (
