@@ -19,6 +19,8 @@ from sessionbench.scenarios.catalogue import load_scenarios
 from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
+from .test_own_apps import run_app
+
 pytestmark = pytest.mark.integration
 
 
@@ -99,3 +101,18 @@ def test_workers_die_with_a_harness_killed_by_sigkill(tmp_path: Path) -> None:
     cli.wait(timeout=10)
     _gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, f"workers outlived the harness: {[p.pid for p in alive]}"
+
+
+@pytest.mark.postgres
+def test_an_own_apps_pool_runs_out_in_a_worker_and_the_worker_is_named(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # feed holds a connection of its pool of 3 per open stream: 8 users over 2 workers
+    # leave at least one worker with more streams than connections.
+    found, cell = run_app("feed", tmp_path, postgres_url, "asyncpg", 8, target_workers=2)
+    assert cell.config.target_workers == 2 and cell.diagnostics is not None
+    assert len(cell.diagnostics.workers) == 2
+    assert "pool-exhaustion" in found
+    [finding] = [f for f in cell.findings if f.kind == "pool-exhaustion"]
+    assert "of 2 (pid" in str(finding.evidence["workers"])
+    assert psutil.Process().children(recursive=True) == []
