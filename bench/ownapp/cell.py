@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionbench.app_info import AppInfo
+from sessionbench.app_info import AppError, AppInfo
 from sessionbench.errors import CellError, InfrastructureError, UsageError
 from sessionbench.results import (
     AppRun,
@@ -287,7 +287,7 @@ class AppCellRunner:
             if spec.probes:
                 quiesce_s = quiesce(probes)
                 final = probes.read(final=True)
-                info = _info(running.base_url)
+                info = _app_info(running)
                 workers = worker_readings(probes, server_view)
             server_after = server_view.read()
         finally:
@@ -335,6 +335,22 @@ def _openapi(base_url: str) -> dict[str, Any] | str:
     except ValueError:
         return "GET /openapi.json is not JSON"
     return document if isinstance(document, dict) else "GET /openapi.json is not a JSON object"
+
+
+def _app_info(running: RunningTarget) -> AppInfo | None:
+    """The app's engines and escaped exceptions; under several workers, every worker's
+    exceptions (a request reached any one of them), the first worker's engines."""
+    urls = [worker.base_url for worker in running.workers] or [running.base_url]
+    infos = [info for url in urls if (info := _info(url)) is not None]
+    if len(infos) < 2:
+        return infos[0] if infos else None
+    counts: dict[tuple[str, str], int] = {}
+    for error in (error for info in infos for error in info.errors):
+        key = (error.error, error.app_line)
+        counts[key] = counts.get(key, 0) + error.count
+    errors = [AppError(error=e, app_line=line, count=n) for (e, line), n in counts.items()]
+    seen = sum(info.engines_seen for info in infos)
+    return infos[0].model_copy(update={"errors": errors, "engines_seen": seen})
 
 
 def _info(base_url: str) -> AppInfo | None:
