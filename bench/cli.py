@@ -323,7 +323,8 @@ def run(
          "database_url": database_url, "driver": driver, "alembic_ini": alembic_ini,
          "metadata": metadata, "locustfile": locustfile, "requests": requests, "db": db,
          "duration": duration, "users": users, "repeat": repeat, "probes": probes,
-         "output": output, "target_url": target_url, "application_name": application_name},
+         "output": output, "target_url": target_url, "application_name": application_name,
+         "target_workers": target_workers},
         {"app" if n == "app_" else n for n in given},
         load_project_settings(),
     )  # fmt: skip
@@ -331,6 +332,7 @@ def run(
         settings["db"], settings["duration"], settings["users"], settings["repeat"],
         settings["output"],
     )  # fmt: skip
+    target_workers = settings["target_workers"]
     if compare and repeat != 1:
         raise UsageError("--compare sizes the repeats itself: leave out --repeat")
     chosen_shard = parse_shard(shard) if shard is not None else None

@@ -37,6 +37,7 @@ class ProjectSettings(BaseModel):
     duration: str | None = None
     users: int | None = None
     repeat: int | None = None
+    target_workers: int | None = Field(default=None, ge=1)  # the target's worker processes
     probes: bool | None = None
     output: Path | None = None
     target_url: str | None = None

@@ -56,6 +56,8 @@ def test_bad_app_options_get_one_line(args: list[str], message: str, tmp_path: P
         ('app = "notes:app"\nuser = 3\n', "[tool.sessionbench]: unknown key 'user'"),
         ('users = "many"\n', "[tool.sessionbench]: 'users': Input should be a valid integer"),
         ('db = []\n', "[tool.sessionbench]: 'db': List should have at least 1 item"),
+        ("target-workers = 0\n",
+         "[tool.sessionbench]: 'target-workers': Input should be greater than or equal to 1"),
         ('probes = "sometimes"\n', "'probes': Input should be a valid boolean"),
     ],
 )  # fmt: skip
