@@ -157,6 +157,13 @@ def _print_progress(line: str) -> None:
     console.print(f"versions: {line}", highlight=False, markup=False)
 
 
+def check_target_workers(target_workers: int) -> None:
+    if not 1 <= target_workers <= MAX_TARGET_WORKERS:
+        raise UsageError(
+            f"--target-workers must be between 1 and {MAX_TARGET_WORKERS}, got {target_workers}"
+        )
+
+
 def exit_code_for(result: RunResult) -> ExitCode:
     if any(cell.status == "error" for cell in result.cells):
         return ExitCode.CHECK_FAILED
@@ -341,10 +348,7 @@ def run(
         raise UsageError("--remote-workers takes one --scenario: remote workers run one")
     if chosen_workers and rate is not None:
         raise UsageError("--rate (the open model) runs in one Locust process: leave out --workers")
-    if not 1 <= target_workers <= MAX_TARGET_WORKERS:
-        raise UsageError(
-            f"--target-workers must be between 1 and {MAX_TARGET_WORKERS}, got {target_workers}"
-        )
+    check_target_workers(target_workers)
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if users is not None and not 1 <= users <= MAX_USERS:
@@ -461,6 +465,9 @@ def sweep(
     pool_size: Annotated[str, typer.Option(help="pool sizes to try")] = "2,5,10,20",
     users: Annotated[str, typer.Option(help="concurrent users levels")] = "8,16,32",
     max_overflow: Annotated[int, typer.Option(help="max_overflow of every point")] = 0,
+    target_workers: Annotated[
+        int, typer.Option(help="the target's worker processes at every point, each a pool")
+    ] = 1,
     duration: Annotated[str, typer.Option(help="load time per point")] = "5s",
     repeat: Annotated[
         int, typer.Option(help="runs of each point (their spread sets the knee's tolerance)")
@@ -477,8 +484,10 @@ def sweep(
         raise UsageError(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     if max_overflow < -1:
         raise UsageError(f"--max-overflow must be -1 (unlimited) or more, got {max_overflow}")
+    check_target_workers(target_workers)
     record = SweepRecord(
         strategy=strategy, database=db, scenario=scenario, max_overflow=max_overflow,
+        target_workers=target_workers,
         pool_sizes=sweep_command.parse_counts("--pool-size", pool_size),
         users=sweep_command.parse_counts("--users", users),
     )  # fmt: skip

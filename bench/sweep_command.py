@@ -87,6 +87,7 @@ def cells(
             duration_s=duration_s,
             users=users,
             async_driver=async_driver,
+            target_workers=record.target_workers,
         )
     ]
 

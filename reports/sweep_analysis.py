@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sessionbench.capacity import ConnectionBudget
 from sessionbench.results import CellResult, RunResult
 from sessionbench.sweep_record import ServerLimits, SweepRecord
 
@@ -65,11 +66,14 @@ class Arithmetic:
     limits: ServerLimits
 
     @property
+    def budget(self) -> ConnectionBudget:
+        per_worker = None if self.max_overflow < 0 else self.pool_size + self.max_overflow
+        return ConnectionBudget(self.workers, per_worker, self.limits.available)
+
+    @property
     def needed(self) -> int | None:
         """Connections the target may open at once; None: unbounded overflow."""
-        return (
-            None if self.max_overflow < 0 else self.workers * (self.pool_size + self.max_overflow)
-        )
+        return self.budget.total
 
     @property
     def headroom(self) -> int | None:

@@ -36,8 +36,8 @@ class SweepRecord(BaseModel):
     pool_sizes: list[int]
     users: list[int]
     max_overflow: int = 0  # the same for every point; -1: unlimited
-    # uvicorn worker processes of the target, each with its own pool: the connection
-    # arithmetic multiplies by it.  The runs themselves use one process for now.
+    # The target's worker processes (`--target-workers`), each with its own pool: every
+    # point runs under them, and the connection arithmetic multiplies by them.
     target_workers: int = Field(default=1, ge=1)
     # The knee's rules, saved so that a later analysis applies the same ones.
     # Without repeats, throughput within 10 % of the best counts as the best: single runs

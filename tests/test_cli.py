@@ -148,6 +148,7 @@ BAD_INPUTS = [
     (["calibrate", "verdicts", "--results", "{dir}/newer.json"], 2, "schema version 99 is newer"),
     (["calibrate", "probes", "--strategy", "nope"], 2, "unknown strategy 'nope'"),
     (["calibrate", "probes", "--app", "nocolon"], 2, 'use the form "module:attribute"'),
+    (["sweep", "-s", "async-session", "--target-workers", "0"], 2, "--target-workers must be"),
 ]
 
 
