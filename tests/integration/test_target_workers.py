@@ -34,6 +34,11 @@ def _run(output: Path, strategy: str, scenario: str, postgres_url: str) -> CellR
     return cell
 
 
+def _children() -> set[int]:
+    """This process's descendants: a session fixture's cluster may be among them."""
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
 def _worker_processes() -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
@@ -47,6 +52,7 @@ def _worker_processes() -> list[psutil.Process]:
 def test_two_workers_each_serve_and_their_readings_add_up(
     tmp_path: Path, postgres_url: str
 ) -> None:
+    before = _children()
     cell = _run(tmp_path, "async-session", "crud", postgres_url)
     assert cell.config.id.endswith("crud@target-workers=2")
     assert cell.config.target_workers == 2 and cell.config.server_max_connections
@@ -66,7 +72,7 @@ def test_two_workers_each_serve_and_their_readings_add_up(
     assert load.error_rate == 0
     assert not [f for f in cell.findings if f.severity != "info"]
     assert not [w.pid for w in workers if psutil.pid_exists(w.pid)]
-    assert psutil.Process().children(recursive=True) == []
+    assert _children() <= before, "processes left running after the cell"
 
 
 @pytest.mark.postgres
@@ -109,10 +115,11 @@ def test_an_own_apps_pool_runs_out_in_a_worker_and_the_worker_is_named(
 ) -> None:
     # feed holds a connection of its pool of 3 per open stream: 8 users over 2 workers
     # leave at least one worker with more streams than connections.
+    before = _children()
     found, cell = run_app("feed", tmp_path, postgres_url, "asyncpg", 8, target_workers=2)
     assert cell.config.target_workers == 2 and cell.diagnostics is not None
     assert len(cell.diagnostics.workers) == 2
     assert "pool-exhaustion" in found
     [finding] = [f for f in cell.findings if f.kind == "pool-exhaustion"]
     assert "of 2 (pid" in str(finding.evidence["workers"])
-    assert psutil.Process().children(recursive=True) == []
+    assert _children() <= before, "processes left running after the cell"
