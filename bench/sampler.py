@@ -199,12 +199,11 @@ class Sampler:
     (every worker process's, under several)."""
 
     def __init__(
-        self, probes: ProbeSource, server: ServerView, target_pid: int | tuple[int, ...] = 0
+        self, probes: ProbeSource, server: ServerView, target_pids: tuple[int, ...] = ()
     ) -> None:
         self.probes = probes
         self.server = server
-        pids = target_pid if isinstance(target_pid, tuple) else (target_pid,)
-        self.target_pids = tuple(pid for pid in pids if pid)
+        self.target_pids = tuple(pid for pid in target_pids if pid)  # 0: not our child
         self.target_cpu_s: float | None = None
         self._cpu_before: float | None = None
         self.samples: list[Sample] = []
