@@ -43,7 +43,9 @@ class GcWatch:
 
     def time_in_gc(self, start: float, end: float) -> float:
         """Seconds of GC pause overlapping [start, end]."""
-        return sum(max(0.0, min(end, b) - max(start, a)) for a, b, _gen in self.pauses)
+        # A copy first: a collection (and this callback) may run during the sum itself.
+        pauses = tuple(self.pauses)
+        return sum(max(0.0, min(end, b) - max(start, a)) for a, b, _gen in pauses)
 
     def install(self) -> None:
         gc.callbacks.append(self._callback)
