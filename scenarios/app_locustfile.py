@@ -1,10 +1,11 @@
 """The Locust user for a user's app: a request mix (`mix.py`) from SESSIONBENCH_MIX.
 
-Closed model, no think time, like the built-in targets' user.  A request with listed
-`expect` statuses fails on any other; a generated one (no `expect`) fails on 5xx, and
-its 4xx answers (an id that is not there, a value the app rejects) are counted apart and
-written to SESSIONBENCH_CLIENT_ERRORS when the test stops: they say the generator
-guessed wrong, not that the app failed.
+Closed model, no think time, like the built-in targets' user; its ledger (`ledger.py`)
+keeps the real load window and the requests left unanswered when load stopped.  A
+request with listed `expect` statuses fails on any other; a generated one (no `expect`)
+fails on 5xx, and its 4xx answers (an id that is not there, a value the app rejects) are
+counted apart and written to SESSIONBENCH_CLIENT_ERRORS when the test stops: they say
+the generator guessed wrong, not that the app failed.
 """
 
 import json
@@ -16,6 +17,8 @@ from typing import Any
 
 from locust import FastHttpUser, constant, events
 
+from sessionbench.scenarios.ledger import listen, tracked
+from sessionbench.scenarios.ledger import write as write_ledger
 from sessionbench.scenarios.mix import CLIENT_ERRORS_ENV, ENV_VAR, Mix, Operation
 
 MIX = Mix.model_validate_json(os.environ[ENV_VAR])
@@ -36,9 +39,12 @@ def _send(user: FastHttpUser, op: Operation) -> None:
     kwargs: dict[str, Any] = {"params": query} if query else {}
     if body is not None:
         kwargs["json"] = body
-    with user.client.request(
-        op.method, path, name=op.path, catch_response=True, **kwargs
-    ) as response:
+    with (
+        tracked(user, op.method, op.path),
+        user.client.request(
+            op.method, path, name=op.path, catch_response=True, **kwargs
+        ) as response,
+    ):
         status = response.status_code
         if op.expect is not None:
             if status not in op.expect:
@@ -50,7 +56,8 @@ def _send(user: FastHttpUser, op: Operation) -> None:
             response.failure(f"HTTP {status}: {_detail(response)}")
 
 
-def _save_client_errors(**_kwargs: Any) -> None:
+def _write_files(environment: Any, **_kwargs: Any) -> None:
+    """This process's files: the client errors, then the ledger."""
     target = os.environ.get(CLIENT_ERRORS_ENV)
     if target:
         with open(target, "w") as handle:
@@ -59,9 +66,11 @@ def _save_client_errors(**_kwargs: Any) -> None:
                  for (m, n, s), c in client_errors.items()],
                 handle,
             )  # fmt: skip
+    write_ledger(environment)
 
 
-events.test_stop.add_listener(_save_client_errors)
+listen()
+events.test_stop.add_listener(_write_files)
 
 
 def _task(op: Operation) -> Any:

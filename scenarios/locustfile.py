@@ -9,11 +9,8 @@ from that intended time, so a target that falls behind is not excused by the
 generator waiting for it (coordinated omission).  GET /fail answers 500 by design:
 that counts as a success here, any other answer is a failure.
 
-What Locust's own stats cannot hold goes to the ledger file (SESSIONBENCH_LOAD_FILE):
-the real load window, requests killed unanswered when load stopped, requests the
-client abandoned on purpose (the scenario's `abort` fault), the open model's schedule
-figures, and a timeline of answers (successes per time bin, each failure with its
-start, end and cause) from which a fault's recovery is measured.
+What Locust's own stats cannot hold goes to the ledger (`ledger.py`), with the open
+model's schedule figures and the requests abandoned on purpose (the `abort` fault).
 """
 
 import json
@@ -22,15 +19,15 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import gevent
-from gevent import GreenletExit, Timeout
-from gevent.event import Event
+from gevent import Timeout
 from locust import FastHttpUser, LoadTestShape, constant, events, task
+
+from sessionbench.scenarios.ledger import count, ledger, listen, stopping, tracked
+from sessionbench.scenarios.ledger import write as write_ledger
 
 SCENARIO = json.loads(os.environ.get("SESSIONBENCH_SCENARIO", '{"tasks": {"health": 1}}'))
 SLOW_MS = int(SCENARIO.get("slow_ms", 0))
@@ -41,7 +38,6 @@ SEED_ROWS = 200
 # Ids the target acknowledged for POST /items, written out at the end so the harness can
 # look for each one in the table (a write acknowledged but missing is a lost write).
 ACK_FILE = os.environ.get("SESSIONBENCH_ACK_FILE")
-LEDGER_FILE = os.environ.get("SESSIONBENCH_LOAD_FILE")
 # Arrivals per second, one value per equal step of the run; empty: closed model.
 RATE_STEPS: list[float] = [float(r) for r in json.loads(os.environ.get("SESSIONBENCH_RATE", "[]"))]
 RUN_TIME_S = float(os.environ.get("SESSIONBENCH_RUN_TIME_S", "0"))
@@ -53,135 +49,26 @@ LATE_AFTER_MS = 10.0
 # it keeps one stall from turning every later arrival into a backlog burst.
 DROP_AFTER_S = 1.0
 acknowledged: list[int] = []
-# The timeline's resolution: a quarter second resolves a recovery of a second or two
-# while keeping tens of answers per bin at the load of the fault scenarios.
-BIN_S = 0.25
-# A failure storm (a server down for the whole run) must not grow the ledger unbounded.
-FAILURES_KEPT = 20_000
-# Where the window's start (perf_counter, the system's monotonic clock) is written as
-# soon as load starts, so the harness can time a fault against it.
-WINDOW_START_FILE = os.environ.get("SESSIONBENCH_WINDOW_START_FILE")
 FAULT: dict[str, Any] = SCENARIO.get("fault") or {}
 
 
-@dataclass
-class Ledger:
-    """This process's figures; written once, at test_stop (perf_counter clock)."""
-
-    window_start: float | None = None
-    window_stop: float | None = None
-    unfinished: list[dict[str, Any]] = field(default_factory=list)  # method, name, elapsed_ms
-    # open model
-    arrivals_due: int = 0
-    started: int = 0
-    lateness_ms: dict[int, int] = field(default_factory=dict)  # every started arrival
-    dropped_waited_ms: list[float] = field(default_factory=list)  # lower bounds of latency
-    corrected_ms: dict[str, dict[int, int]] = field(default_factory=dict)  # "METHOD name"
-    aborted: dict[str, int] = field(default_factory=dict)  # "METHOD name" -> abandoned
-    # timeline, seconds since window_start
-    ok_per_bin: dict[int, int] = field(default_factory=dict)  # by answer time
-    failed: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, cause
-
-    def to_json(self, stop_grace_s: float) -> dict[str, Any]:
-        start, stop = self.window_start or 0.0, self.window_stop or self.window_start or 0.0
-        return {
-            "window_s": max(stop - start, 0.0),
-            "stop_grace_s": stop_grace_s,  # how long requests could finish after stop
-            "unfinished": self.unfinished,
-            "aborted": self.aborted,
-            "open": {
-                "rate_steps": RATE_STEPS,
-                "late_after_ms": LATE_AFTER_MS,
-                "drop_after_s": DROP_AFTER_S,
-                "arrivals_due": self.arrivals_due,
-                "started": self.started,
-                "lateness_ms": self.lateness_ms,
-                "dropped_waited_ms": self.dropped_waited_ms,
-                "corrected_ms": self.corrected_ms,
-            }
-            if RATE_STEPS
-            else None,
-            "timeline": {
-                "window_start_clock": start,
-                "bin_s": BIN_S,
-                "ok_per_bin": self.ok_per_bin,
-                "failed": self.failed,
-            },
-        }
-
-
-ledger = Ledger()
-stopping = Event()
-
-
-def _count(histogram: dict[int, int], ms: float) -> None:
-    key = round(ms)
-    histogram[key] = histogram.get(key, 0) + 1
-
-
-def _window_opens(**_kwargs: Any) -> None:
-    if ledger.window_start is None:  # a load shape restarts the runner at each step
-        ledger.window_start = time.perf_counter()
-        if WINDOW_START_FILE:
-            with open(WINDOW_START_FILE, "w") as handle:
-                json.dump(ledger.window_start, handle)
-
-
-def _answered(response_time: float, exception: Any = None, **_kwargs: Any) -> None:
-    """Every answer on the timeline: a success in its bin, a failure with its cause."""
-    if ledger.window_start is None:
-        return
-    end = time.perf_counter() - ledger.window_start
-    if exception is None:
-        key = int(end // BIN_S)
-        ledger.ok_per_bin[key] = ledger.ok_per_bin.get(key, 0) + 1
-    elif len(ledger.failed) < FAILURES_KEPT:
-        start = end - (response_time or 0.0) / 1000
-        ledger.failed.append((round(start, 4), round(end, 4), str(exception)[:300]))
-
-
-def _window_closes(**_kwargs: Any) -> None:
-    ledger.window_stop = time.perf_counter()
-    stopping.set()
-
-
-def _write_ledger(environment: Any, **_kwargs: Any) -> None:
-    """The one place this process's figures leave it (one file per load process)."""
+def _write_files(environment: Any, **_kwargs: Any) -> None:
+    """This process's files: the acknowledged ids, then the ledger."""
     if schedule is not None:
         schedule.close(ledger.window_stop or time.perf_counter())
     if ACK_FILE:
         with open(ACK_FILE, "w") as handle:
             json.dump(acknowledged, handle)
-    if LEDGER_FILE:
-        with open(LEDGER_FILE, "w") as handle:
-            json.dump(ledger.to_json(float(environment.stop_timeout or 0)), handle)
+    open_model = (
+        {"rate_steps": RATE_STEPS, "late_after_ms": LATE_AFTER_MS, "drop_after_s": DROP_AFTER_S}
+        if RATE_STEPS
+        else None
+    )
+    write_ledger(environment, open_model)
 
 
-events.test_start.add_listener(_window_opens)
-events.test_stopping.add_listener(_window_closes)
-events.test_stop.add_listener(_write_ledger)
-events.request.add_listener(_answered)
-
-
-@contextmanager
-def _tracked(user: FastHttpUser, method: str, name: str) -> Iterator[None]:
-    """Count a request killed unanswered at stop, and (open model) its corrected latency."""
-    intended: float | None = getattr(user, "intended", None)
-    since = time.perf_counter() if intended is None else intended
-    try:
-        yield
-    except GreenletExit:
-        # Locust kills a user still waiting after the stop grace (at stop, or when a
-        # burst ends): the request never reaches Locust's stats, so it is recorded
-        # here, its latency a lower bound.
-        elapsed_ms = (time.perf_counter() - since) * 1000
-        ledger.unfinished.append({"method": method, "name": name, "elapsed_ms": elapsed_ms})
-        raise
-    if intended is not None:
-        _count(
-            ledger.corrected_ms.setdefault(f"{method} {name}", {}),
-            (time.perf_counter() - since) * 1000,
-        )
+listen()
+events.test_stop.add_listener(_write_files)
 
 
 class _Abandoned(Exception):
@@ -209,7 +96,7 @@ def _request(
     timer = _abort_timer()
     try:
         with (
-            _tracked(user, method, name or path),
+            tracked(user, method, name or path),
             user.client.request(method, path, name=name, catch_response=True, **kwargs) as response,
         ):
             # Fired: the read was interrupted (Locust may wrap it, as RetriesExceeded).
@@ -293,7 +180,7 @@ def _export(user: FastHttpUser) -> None:
 
 def _fail(user: FastHttpUser) -> None:
     with (
-        _tracked(user, "GET", "/fail"),
+        tracked(user, "GET", "/fail"),
         user.client.get("/fail", catch_response=True) as response,
     ):
         if response.status_code == 500:
@@ -305,7 +192,7 @@ def _fail(user: FastHttpUser) -> None:
 def _health(user: FastHttpUser) -> None:
     # No body to read on failure, and the cheapest request Locust can make: this route
     # also measures the load generator itself (`sessionbench calibrate driver`).
-    with _tracked(user, "GET", "/health"):
+    with tracked(user, "GET", "/health"):
         user.client.get("/health")
 
 
@@ -421,7 +308,7 @@ else:
             if stopping.wait(max(intended - time.perf_counter(), 0.0)):
                 return
             ledger.started += 1
-            _count(ledger.lateness_ms, (time.perf_counter() - intended) * 1000)
+            count(ledger.lateness_ms, (time.perf_counter() - intended) * 1000)
             self.intended = intended
             try:
                 random.choice(WEIGHTED_TASKS)(self)

@@ -89,3 +89,22 @@ def test_the_teams_own_locustfile_drives_the_app(tmp_path: Path, postgres_url: s
     # The probes saw the locustfile's requests (and only the harness's own polls besides).
     assert cell.diagnostics is not None
     assert cell.diagnostics.final.requests.started >= cell.load.requests
+
+
+def test_requests_the_app_never_answers_are_counted_unfinished(tmp_path: Path) -> None:
+    plan = app_plan(
+        AppOptions(
+            app="upstream:app", app_dir=APPS, duration_s=2, databases=["sqlite"],
+            drivers=["aiosqlite"], users=3,
+        ),
+        tmp_path, 1, ProvisionOptions(),
+    )  # fmt: skip
+    [cell] = execute(plan).cells
+    load = cell.load
+    assert load is not None, cell.error
+    # The generated mix's one route hangs: each user's request is killed unanswered at
+    # the stop and counted, its latency a lower bound, and the window is the measured one.
+    assert load.unfinished == 3 and load.requests == 3 and load.error_rate == 1.0
+    assert all(ms >= 2000 for ms in load.unfinished_elapsed_ms)
+    assert 1.5 < load.duration_s < 4
+    assert "failed-requests" in {f.kind for f in cell.findings}
