@@ -24,7 +24,6 @@ TRUTH: list[tuple[str, str, str, int | None, set[str]]] = [
     ("engine-per-request", "crud", "large", 8, {"engine-per-request"}),
     ("manual-close", "errors", "large", 8, {"connection-leak"}),
     ("async-session", "burst", "small", None, {"pool-exhaustion"}),
-    ("async-session", "crud", "churn", 16, {"connection-churn"}),
     ("sync-threadpool", "slow", "large", 64, {"threadpool-starvation"}),
     # Healthy: the same exposing scenarios, within the pool's capacity.
     ("async-session", "slow", "large", 8, set()),
@@ -41,12 +40,20 @@ TRUTH: list[tuple[str, str, str, int | None, set[str]]] = [
 # Sync queries of a millisecond or two on the event loop, none a long stall: found by the
 # time the loop waits in the app's code.  (SQLite's queries run in microseconds inside
 # the process: there the same code barely holds the loop.)
-POSTGRES_TRUTH = [("sync-in-async", "crud", "large", 8, {"event-loop-blocking"})]
+POSTGRES_TRUTH = [
+    ("sync-in-async", "crud", "large", 8, {"event-loop-blocking"}),
+    # Overflow connections closed on check-in and reopened: 0.37-0.39 connects per request
+    # here.  On SQLite the requests end so fast that the in-flight count seldom crosses the
+    # pool's 2, and the same cell measured 0.10-0.15 (the threshold is 0.1): a coin toss.
+    ("async-session", "crud", "churn", 16, {"connection-churn"}),
+]
+# NullPool opens a connection per checkout: 1.07 connects per request on SQLite.
+SQLITE_TRUTH = [("async-session", "crud", "null", 16, {"connection-churn"})]
 DURATION_S = 4
 
 
 def _truth(database: str) -> list[tuple[str, str, str, int | None, set[str]]]:
-    return TRUTH + (POSTGRES_TRUTH if database == "postgres" else [])
+    return TRUTH + (POSTGRES_TRUTH if database == "postgres" else SQLITE_TRUTH)
 
 
 def _cells(database: str) -> list[Cell]:
