@@ -75,6 +75,24 @@ def test_a_kept_sync_session_names_its_route_and_line(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_an_engine_built_in_a_request_has_its_first_statement_counted(tmp_path: Path) -> None:
+    # A sync engine is listened to from its first connection on: the statement on that
+    # very connection counts.
+    app = FastAPI()
+
+    @app.get("/report")
+    async def report() -> dict[str, bool]:
+        engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return {"ok": True}
+
+    reading = measure(app, [("GET", "/report"), ("GET", "/report")])
+    where = line_of(report, "conn.execute")
+    assert sites(reading.loop.sync_driver_calls.sites) == {("GET /report", where, 2)}
+
+
 def test_an_async_session_is_traced_through_its_greenlet_to_the_app(tmp_path: Path) -> None:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     kept: list[AsyncSession] = []

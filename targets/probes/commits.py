@@ -16,15 +16,10 @@ from sqlalchemy.orm import Session
 from sessionbench.reading import CommitReading
 
 from .locations import APP_FRAME_DEPTH, app_location_here
-from .requests import current_request, current_route
+from .requests import current_request
 from .sites import SiteTally
 
 _BEGUN_BEFORE_RESPONSE = "sessionbench_begun_before_response"
-
-
-def _sent() -> bool:
-    mark = current_request.get()
-    return mark is not None and mark.sent
 
 
 class CommitTiming:
@@ -44,15 +39,17 @@ class CommitTiming:
                 event.remove(Session, name, fn)
 
     def _on_begin(self, session: Session, _transaction: Any, _connection: Any) -> None:
-        session.info[_BEGUN_BEFORE_RESPONSE] = current_request.get() is not None and not _sent()
+        mark = current_request.get()
+        session.info[_BEGUN_BEFORE_RESPONSE] = mark is not None and not mark.sent
 
     def _on_commit(self, session: Session) -> None:
         self.commits += 1
-        if not _sent():
+        mark = current_request.get()
+        if mark is None or not mark.sent:
             return
         if session.info.get(_BEGUN_BEFORE_RESPONSE, True):
             self.after_response += 1
-            self.after_response_at.add((current_route(), app_location_here(APP_FRAME_DEPTH)))
+            self.after_response_at.add((mark.route, app_location_here(APP_FRAME_DEPTH)))
         else:
             self.background_after_response += 1
 

@@ -25,7 +25,7 @@ from .cancelled import close_cancelled
 from .checkout_wait import CheckoutWait
 from .histograms import HoldTimes
 from .locations import APP_FRAME_DEPTH, app_location_here
-from .requests import OUTSIDE, RequestMark, current_request, current_route
+from .requests import OUTSIDE, RequestMark, current_request
 from .sites import SiteKey, SiteTally, tally
 
 # SQLAlchemy's warning when a connection is garbage-collected instead of checked in.
@@ -35,8 +35,9 @@ GC_CONNECTION_WARNING = "The garbage collector is trying to clean up"
 CHECKOUT_SITE = "sessionbench.checkout_site"
 
 
-def _site() -> SiteKey:
-    return (current_route(), app_location_here(APP_FRAME_DEPTH))
+def _site(mark: RequestMark | None) -> SiteKey:
+    """The request's route and the app's line where the calling handler was reached."""
+    return (mark.route if mark is not None else None, app_location_here(APP_FRAME_DEPTH))
 
 
 class DatabaseProbe:
@@ -51,26 +52,30 @@ class DatabaseProbe:
         self.gc_cleaned_connections = 0
         self.overflow_max = 0
         self.checkout_wait = CheckoutWait()
-        self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+        # id of a session that began a transaction -> a weak reference to it, whose
+        # callback tells when the session is collected.
+        self._sessions: dict[int, weakref.ref[Session]] = {}
         self.sessions_begun = 0
         self._holding: set[int] = set()  # ids of sessions inside a transaction
         self._session_sites: dict[int, SiteKey] = {}  # id of an alive session -> its site
         self.gc_cleaned_at = SiteTally()
         self.cancelled_closes = SiteTally()
         self.idle_after_request = SiteTally()
-        # A checked-out connection's record -> (route, app line, checkout time).
-        self._out: weakref.WeakKeyDictionary[Any, tuple[SiteKey, float]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # A checked-out connection's record -> (route, app line, checkout time).  Held
+        # until its checkin, which SQLAlchemy also sends for a connection the garbage
+        # collector returns; plain dicts here and below, as weak ones allocate a
+        # reference on every lookup and these run for every request.
+        self._out: dict[Any, tuple[SiteKey, float]] = {}
         self._hold: dict[str, HoldTimes] = {}
         # Engines a request connected first, until another request uses them: engines
-        # built per request stay here.  engine -> (that request, its site).
-        self._request_engines: weakref.WeakKeyDictionary[
-            Engine, tuple[weakref.ref[RequestMark], SiteKey]
-        ] = weakref.WeakKeyDictionary()
+        # built per request stay here.  id(engine) -> (that request, its site).
+        self._request_engines: dict[int, tuple[weakref.ref[RequestMark], SiteKey]] = {}
         self.engines_in_requests = SiteTally()
-        self._engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # that connected
+        # id of an engine that connected -> a weak reference that forgets it when it goes.
+        self._engines: dict[int, weakref.ref[Engine]] = {}
         self._watched: list[Pool] = []
+        # Called with each engine when it first connects (every engine the app builds).
+        self.engine_seen: list[Callable[[Engine], None]] = []
         self._scoped_registries: list[Callable[[], int]] = []
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = []
         self._showwarning = warnings.showwarning
@@ -118,18 +123,25 @@ class DatabaseProbe:
 
     def _on_engine_connect(self, connection: Any) -> None:
         engine, mark = connection.engine, current_request.get()
-        if engine not in self._engines:
-            self._engines.add(engine)
+        key = id(engine)
+        if key not in self._engines:
+            self._engines[key] = weakref.ref(engine, lambda _ref: self._forget_engine(key))
+            for seen in self.engine_seen:
+                seen(engine)
             if mark is not None:
-                site = (mark.route, app_location_here(APP_FRAME_DEPTH))
-                self._request_engines[engine] = (weakref.ref(mark), site)
+                site = _site(mark)
+                self._request_engines[key] = (weakref.ref(mark), site)
                 self.engines_in_requests.add(site)
             return
-        origin = self._request_engines.get(engine)
+        origin = self._request_engines.get(key)
         if origin is not None and origin[0]() is not mark:
             # Another request (or code outside requests) uses it: a shared engine.
-            del self._request_engines[engine]
+            del self._request_engines[key]
             self.engines_in_requests.add(origin[1], -1)
+
+    def _forget_engine(self, key: int) -> None:
+        del self._engines[key]
+        self._request_engines.pop(key, None)
 
     def _on_checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
         self.checkouts += 1
@@ -138,9 +150,10 @@ class DatabaseProbe:
         for pool in self._watched:
             if isinstance(pool, QueuePool):
                 self.overflow_max = max(self.overflow_max, pool.overflow())
-        site = _site()
+        mark = current_request.get()
+        site = _site(mark)
         self._out[record] = (site, time.perf_counter())
-        mark = current_request.get()  # weakly: a request's scope must not outlive it
+        # The request weakly: its scope must not outlive it.
         record.info[CHECKOUT_SITE] = (weakref.ref(mark) if mark is not None else None, site)
 
     def _on_checkin(self, _dbapi: Any, record: Any) -> None:
@@ -148,7 +161,9 @@ class DatabaseProbe:
         out = self._out.pop(record, None)
         if out is not None:
             (route, _location), since = out
-            hold = self._hold.setdefault(route or OUTSIDE, HoldTimes())
+            hold = self._hold.get(route or OUTSIDE)
+            if hold is None:
+                hold = self._hold[route or OUTSIDE] = HoldTimes()
             hold.add((time.perf_counter() - since) * 1000)
 
     def _on_close(self, _dbapi: Any, *_args: Any) -> None:
@@ -157,25 +172,28 @@ class DatabaseProbe:
     def _on_invalidate(self, _dbapi: Any, _record: Any, exception: Any) -> None:
         self.invalidations += 1
         if close_cancelled(exception):
-            self.cancelled_closes.add(_site())
+            self.cancelled_closes.add(_site(current_request.get()))
 
     def _on_session_begin(self, session: Session, _transaction: Any, connection: Any) -> None:
-        if session not in self._sessions:
-            self._sessions.add(session)
+        key = id(session)
+        ref = self._sessions.get(key)
+        if ref is None:
+            # A plain callback rather than `weakref.finalize`: this runs once per request.
+            ref = weakref.ref(session, lambda _ref: self._on_session_collected(key))
+            self._sessions[key] = ref
             self.sessions_begun += 1
-            weakref.finalize(session, self._on_session_collected, id(session))
-        self._holding.add(id(session))
+        self._holding.add(key)
         if isinstance(session.bind, Connection):
             # Bound to a connection its owner opened (a test's transactional fixture):
             # the owner ends that transaction, not the request that used the session.
-            self._session_sites[id(session)] = (None, app_location_here(APP_FRAME_DEPTH))
+            self._session_sites[key] = (None, app_location_here(APP_FRAME_DEPTH))
             return
         mark = current_request.get()
         checkout = connection.info.get(CHECKOUT_SITE)
         reuse = checkout is not None and (checkout[0] and checkout[0]()) is mark
-        self._session_sites[id(session)] = checkout[1] if reuse else _site()
+        self._session_sites[key] = checkout[1] if reuse else _site(mark)
         if mark is not None:
-            mark.sessions.append(weakref.ref(session))
+            mark.sessions.append(ref)
 
     def request_ended(self, mark: RequestMark) -> None:
         """Transactions the request began and left open: nothing will end them now."""
@@ -191,6 +209,7 @@ class DatabaseProbe:
     def _on_session_collected(self, key: int) -> None:
         # Collected while still holding its transaction: nobody closed it, and only the
         # garbage collector returned (or dropped) its connection.
+        del self._sessions[key]
         site = self._session_sites.pop(key, (None, None))
         if key in self._holding:
             self._holding.discard(key)
@@ -206,15 +225,18 @@ class DatabaseProbe:
         """Sessions requests began that are still alive, and connections they still have
         checked out: what a full collection could still change (cheap to count)."""
         sessions = sum(
-            1 for s in list(self._sessions) if self._session_sites.get(id(s), (None,))[0]
+            1 for s in self._alive_sessions() if self._session_sites.get(id(s), (None,))[0]
         )
         connections = sum(1 for (route, _line), _at in list(self._out.values()) if route)
         return sessions + connections
 
+    def _alive_sessions(self) -> list[Session]:
+        return [s for ref in list(self._sessions.values()) if (s := ref()) is not None]
+
     # -- readings ---------------------------------------------------------------------
     def snapshot(self) -> PoolReading:
         watched = [p for p in self._watched if isinstance(p, QueuePool)]
-        sessions = list(self._sessions)
+        sessions = self._alive_sessions()
         site_of = self._session_sites.get
         return PoolReading(
             connections_opened=self.connections_opened,

@@ -69,13 +69,19 @@ def format_stack(frame: FrameType | None, depth: int) -> tuple[list[str], int | 
     return [frame_location(f) for f in frames], app_frame
 
 
-def innermost_app_frame(frame: FrameType | None, depth: int) -> str | None:
-    """The innermost frame of the app's code within `depth` frames, cheaply."""
+def innermost_app_frame(
+    frame: FrameType | None, depth: int, until: str | None = None
+) -> str | None:
+    """The innermost frame of the app's code within `depth` frames, cheaply; None once
+    a library function named `until` is passed on the way."""
     for _ in range(depth):
         if frame is None:
             return None
-        if is_app_file(frame.f_code.co_filename):
+        code = frame.f_code
+        if is_app_file(code.co_filename):
             return frame_location(frame)
+        if code.co_name == until:
+            return None
         frame = frame.f_back
     return None
 
@@ -92,8 +98,20 @@ def _greenlet_parent_frame() -> FrameType | None:
     return frame
 
 
+# Where an awaiting coroutine hands the greenlet a function of the app's own: the app's
+# innermost line then runs inside the greenlet.
+_HANDED_OVER = "run_sync"
+
+
 def app_location_here(depth: int) -> str | None:
     """The app's innermost frame around the calling code (the probes' event handlers),
-    following an AsyncSession's greenlet back to the app's coroutine."""
-    found = innermost_app_frame(sys._getframe(1), depth)
-    return found if found is not None else innermost_app_frame(_greenlet_parent_frame(), depth)
+    following an AsyncSession's greenlet back to the app's coroutine.
+
+    In a greenlet the awaiting coroutine's stack is looked at first: the app's line is
+    a few frames up there, where the greenlet's own ~20 frames are SQLAlchemy's and each
+    frame walked costs a frame object (the probes' largest cost per request)."""
+    awaiting = _greenlet_parent_frame()
+    found = innermost_app_frame(awaiting, depth, until=_HANDED_OVER)
+    if found is None:
+        found = innermost_app_frame(sys._getframe(1), depth)
+    return found if found is not None else innermost_app_frame(awaiting, depth)

@@ -65,6 +65,16 @@ STACK_DEPTH = 80  # deep enough to reach the app's frames under ORM and driver c
 MAX_HELD_FRAMES = 64  # distinct app frames (and routes) whose held time is itemised
 
 
+@dataclass(frozen=True)
+class _HeldSpan:
+    counted_s: float
+    seen_at: float
+    cpu: tuple[float, float]  # the loop thread's clock when the span was seen
+    in_gc: bool = False
+    app_frame: str | None = None
+    route: str | None = None
+
+
 @dataclass
 class LagStats:
     max_ms: float = 0.0
@@ -218,34 +228,42 @@ class LoopMonitor:
         _add_totals(self.totals, stall)
 
     def _watch(self) -> None:
-        assert self._clock is not None
         captured_for = 0.0
-        previous, previous_cpu = time.perf_counter(), self._clock.read()
-        previous_clock: ThreadClock | None = self._clock
+        previous = time.perf_counter()
+        watching: ThreadClock | None = None
+        # A held span seen at the last look, waiting for the thread clock's reading over
+        # the next interval to tell whether the loop thread ran or waited meanwhile.
+        # The clock is read only while the loop is held: a healthy loop costs one look.
+        pending: _HeldSpan | None = None
         poll = WATCHDOG_HEALTHY_POLL_S
         while not self._stop.wait(poll):
             poll = WATCHDOG_HEALTHY_POLL_S
             loop, clock = self._loop, self._clock
             if loop is None or clock is None or not loop.is_running():
-                previous_clock = None  # a stopped loop holds nothing: start afresh
+                watching, pending = None, None  # a stopped loop holds nothing: start afresh
                 continue
-            now, cpu = time.perf_counter(), clock.read()
-            if clock is not previous_clock:  # a new loop (thread) to watch
-                previous, previous_cpu, previous_clock = now, cpu, clock
+            now = time.perf_counter()
+            if clock is not watching:  # a new loop (thread) to watch
+                watching, pending, previous = clock, None, now
                 continue
+            cpu = None
+            if pending is not None:
+                cpu = clock.read()
+                self._settle(pending, now, cpu)
+                pending = None
             held_since = self._due + HELD_AFTER_S
             if now > held_since:
                 # Held from `held_since` at the latest (its timer has not run since it
                 # was due), so a look that comes late does not count the healthy time
                 # before it.
                 counted = min(now - max(previous, held_since), MAX_SAMPLE_S)
-                self._sample_held(counted, now - previous, cpu, previous_cpu)
+                pending = self._held_span(counted, now, cpu if cpu is not None else clock.read())
                 poll = WATCHDOG_POLL_S
             last = self.last_tick
             if last != captured_for and now - last > WATCHDOG_THRESHOLD_S:
                 self._capture()
                 captured_for = last
-            previous, previous_cpu = now, cpu
+            previous = now
 
     def _capture(self) -> None:
         """The loop thread's stack as text.  Its frames are not kept past this call:
@@ -258,35 +276,40 @@ class LoopMonitor:
             route = mark.route if mark is not None else None
             self._captures.append((time.perf_counter(), stack, app_frame, route))
 
-    def _sample_held(
-        self,
-        counted_s: float,
-        elapsed_s: float,
-        cpu: tuple[float, float],
-        before: tuple[float, float],
-    ) -> None:
-        """Attribute `counted_s` of held loop time to GC, or to whose code and which state."""
-        held, ms = self.held, counted_s * 1000
-        held.sampled_ms += ms
+    def _held_span(self, counted_s: float, now: float, cpu: tuple[float, float]) -> _HeldSpan:
+        """`counted_s` of held loop time seen now: the collector's, or whose code."""
         if self.gc_watch.collecting:
-            held.gc_ms += ms
-            return
-        on_cpu, runnable = cpu[0] - before[0], cpu[1] - before[1]
-        # Off the CPU and not waiting for it: blocked in a system call, a lock or the GIL.
-        waiting = elapsed_s - on_cpu - runnable > elapsed_s / 2
+            return _HeldSpan(counted_s, now, cpu, in_gc=True)
         frame = sys._current_frames().get(self._loop_thread_id)
         app = innermost_app_frame(frame, STACK_DEPTH)
-        if app is None:
+        route = None
+        if app is not None:
+            mark = request_on_stack(frame, APP_FRAME_DEPTH)
+            route = mark.route if mark is not None else OUTSIDE
+        return _HeldSpan(counted_s, now, cpu, app_frame=app, route=route)
+
+    def _settle(self, span: _HeldSpan, now: float, cpu: tuple[float, float]) -> None:
+        """Add a held span to the totals, running or waiting as the loop thread's clock
+        says it spent the time since the span was seen."""
+        held, ms = self.held, span.counted_s * 1000
+        held.sampled_ms += ms
+        if span.in_gc:
+            held.gc_ms += ms
+            return
+        elapsed_s = now - span.seen_at
+        on_cpu, runnable = cpu[0] - span.cpu[0], cpu[1] - span.cpu[1]
+        # Off the CPU and not waiting for it: blocked in a system call, a lock or the GIL.
+        waiting = elapsed_s - on_cpu - runnable > elapsed_s / 2
+        if span.app_frame is None:
             if waiting:
                 held.other_waiting_ms += ms
             else:
                 held.other_running_ms += ms
         elif waiting:
             held.app_waiting_ms += ms
-            mark = request_on_stack(frame, APP_FRAME_DEPTH)
             for key, spent in (
-                (app, held.app_waiting_frames),
-                (mark.route if mark is not None else OUTSIDE, held.app_waiting_routes),
+                (span.app_frame, held.app_waiting_frames),
+                (span.route or OUTSIDE, held.app_waiting_routes),
             ):
                 if key in spent or len(spent) < MAX_HELD_FRAMES:
                     spent[key] = spent.get(key, 0.0) + ms

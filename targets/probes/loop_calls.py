@@ -6,11 +6,15 @@ worker waits for that round trip, however short it is.  Patching blocking functi
 cannot see such a wait; SQLAlchemy's class-level cursor events can, for every engine:
 a cursor execute on a sync dialect while an event loop is running in the same thread
 is one.  Async dialects (asyncpg, aiosqlite, psycopg's async mode) await instead and
-are never counted.
+are never counted, so only engines with a sync dialect are listened to: each engine the
+app connects is handed over when it first connects (`watch`), and an async app pays
+nothing per statement.
 """
 
 import asyncio
 import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -38,21 +42,39 @@ class LoopCalls:
         self.total_ms = 0.0
         self.max_ms = 0.0
         self.sites = SiteTally()
+        self._engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # with a sync dialect
+        self._listening = False
 
     def install(self) -> None:
-        event.listen(Engine, "before_cursor_execute", self._before)
-        event.listen(Engine, "after_cursor_execute", self._after)
+        self._listening = True
+        for engine in list(self._engines):
+            self._listen(engine)
 
     def uninstall(self) -> None:
-        for name, fn in (
-            ("before_cursor_execute", self._before),
-            ("after_cursor_execute", self._after),
-        ):
-            if event.contains(Engine, name, fn):
-                event.remove(Engine, name, fn)
+        self._listening = False
+        for engine in list(self._engines):
+            for name, fn in self._handlers():
+                if event.contains(engine, name, fn):
+                    event.remove(engine, name, fn)
+
+    def watch(self, engine: Engine) -> None:
+        """An engine that connected for the first time: listened to if its dialect is sync."""
+        if engine.dialect.is_async or engine in self._engines:
+            return
+        self._engines.add(engine)
+        if self._listening:
+            self._listen(engine)
+
+    def _listen(self, engine: Engine) -> None:
+        # The connection being opened sees these too: its events are looked up when used.
+        for name, fn in self._handlers():
+            event.listen(engine, name, fn)
+
+    def _handlers(self) -> tuple[tuple[str, Callable[..., None]], ...]:
+        return (("before_cursor_execute", self._before), ("after_cursor_execute", self._after))
 
     def _before(self, conn: Any, *_args: Any) -> None:
-        if not conn.dialect.is_async and _loop_running_here():
+        if _loop_running_here():
             conn.info[_STARTED] = time.perf_counter()
 
     def _after(self, conn: Any, *_args: Any) -> None:

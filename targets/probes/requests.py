@@ -39,16 +39,23 @@ def route_of(scope: Scope) -> str:
     return f"{scope.get('method', '')} {template or scope.get('path', '') + ' (no route)'}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True, weakref_slot=True)  # one per request: kept small
 class RequestMark:
     scope: Scope
     sent: bool = False  # the final body has gone to the client
     # Sessions whose transaction began in this request, checked when it ends.
     sessions: list[weakref.ref[Any]] = field(default_factory=list)
 
+    # `route` as last formatted, and the matched route object it was formatted for (a
+    # mounted app's router replaces its mount's).
+    _route: tuple[object, str] | None = None
+
     @property
     def route(self) -> str:
-        return route_of(self.scope)
+        matched = self.scope.get("route")
+        if self._route is None or self._route[0] is not matched:
+            self._route = (matched, route_of(self.scope))
+        return self._route[1]
 
 
 current_request: ContextVar[RequestMark | None] = ContextVar("sessionbench_request", default=None)

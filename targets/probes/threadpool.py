@@ -21,8 +21,11 @@ class ThreadpoolProbe:
         self.saturated_samples = 0
         self.samples = 0
         self._handle: asyncio.TimerHandle | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def start(self) -> None:
+        # The loop's limiter, looked up once: the lookup costs more than the sample.
+        self._limiter = anyio.to_thread.current_default_thread_limiter()
         self._sample()
 
     def stop(self) -> None:
@@ -30,7 +33,8 @@ class ThreadpoolProbe:
             self._handle.cancel()
 
     def _sample(self) -> None:
-        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter = self._limiter
+        assert limiter is not None
         self.borrowed, self.total = limiter.borrowed_tokens, int(limiter.total_tokens)
         self.borrowed_max = max(self.borrowed_max, self.borrowed)
         self.samples += 1
