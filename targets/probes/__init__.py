@@ -62,7 +62,7 @@ class Probes:
         self.threadpool = ThreadpoolProbe()
         self.commits = CommitTiming()
         self.loop_calls = LoopCalls()
-        self.database.engine_seen.append(self.loop_calls.watch)
+        self.database.pool_seen.append(self.loop_calls.watch)
         self.requests = RequestCounter()
         self.started = time.perf_counter()
 

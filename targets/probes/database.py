@@ -1,7 +1,10 @@
 """Pool, engine and session readings from SQLAlchemy's own events.
 
-Listeners sit on the `Pool`, `Session` and `Engine` classes, so they also see engines
-a target builds on the fly (one per request, say) that were never handed to the probes.
+Listeners sit on the `Pool` and `Session` classes, so they also see engines a target
+builds on the fly (one per request, say) that were never handed to the probes.  None
+sits on the `Engine` class: any listener there switches on SQLAlchemy's per-statement
+event dispatch for every engine (about 95 more Python calls for a one-statement
+transaction), so an engine is seen through its pool, at the pool's first checkout.
 Checkout waits are timed for every pool too (`checkout_wait`); the engine a target
 does hand over (`watch_engine`) also reports its pool's overflow.
 
@@ -67,15 +70,16 @@ class DatabaseProbe:
         # reference on every lookup and these run for every request.
         self._out: dict[Any, tuple[SiteKey, float]] = {}
         self._hold: dict[str, HoldTimes] = {}
-        # Engines a request connected first, until another request uses them: engines
-        # built per request stay here.  id(engine) -> (that request, its site).
-        self._request_engines: dict[int, tuple[weakref.ref[RequestMark], SiteKey]] = {}
+        # Pools (one per engine) a request checked out from first, until another request
+        # uses them: engines built per request stay here.  id(pool) -> (that request,
+        # its site).
+        self._request_pools: dict[int, tuple[weakref.ref[RequestMark], SiteKey]] = {}
         self.engines_in_requests = SiteTally()
-        # id of an engine that connected -> a weak reference that forgets it when it goes.
-        self._engines: dict[int, weakref.ref[Engine]] = {}
+        # id of a pool that checked out -> a weak reference that forgets it when it goes.
+        self._pools: dict[int, weakref.ref[Pool]] = {}
         self._watched: list[Pool] = []
-        # Called with each engine when it first connects (every engine the app builds).
-        self.engine_seen: list[Callable[[Engine], None]] = []
+        # Called with each pool at its first checkout (the pool of every engine in use).
+        self.pool_seen: list[Callable[[Pool], None]] = []
         self._scoped_registries: list[Callable[[], int]] = []
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = []
         self._showwarning = warnings.showwarning
@@ -89,7 +93,6 @@ class DatabaseProbe:
         self._listen(Pool, "close", self._on_close)
         self._listen(Pool, "close_detached", self._on_close)
         self._listen(Pool, "invalidate", self._on_invalidate)
-        self._listen(Engine, "engine_connect", self._on_engine_connect)
         self._listen(Session, "after_begin", self._on_session_begin)
         self._listen(Session, "after_transaction_end", self._on_transaction_end)
         self.checkout_wait.install()
@@ -121,29 +124,7 @@ class DatabaseProbe:
     def _on_first_connect(self, _dbapi: Any, _record: Any) -> None:
         self.pools_connected += 1
 
-    def _on_engine_connect(self, connection: Any) -> None:
-        engine, mark = connection.engine, current_request.get()
-        key = id(engine)
-        if key not in self._engines:
-            self._engines[key] = weakref.ref(engine, lambda _ref: self._forget_engine(key))
-            for seen in self.engine_seen:
-                seen(engine)
-            if mark is not None:
-                site = _site(mark)
-                self._request_engines[key] = (weakref.ref(mark), site)
-                self.engines_in_requests.add(site)
-            return
-        origin = self._request_engines.get(key)
-        if origin is not None and origin[0]() is not mark:
-            # Another request (or code outside requests) uses it: a shared engine.
-            del self._request_engines[key]
-            self.engines_in_requests.add(origin[1], -1)
-
-    def _forget_engine(self, key: int) -> None:
-        del self._engines[key]
-        self._request_engines.pop(key, None)
-
-    def _on_checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
+    def _on_checkout(self, _dbapi: Any, record: Any, proxy: Any) -> None:
         self.checkouts += 1
         self.checked_out += 1
         self.checked_out_max = max(self.checked_out_max, self.checked_out)
@@ -152,9 +133,30 @@ class DatabaseProbe:
                 self.overflow_max = max(self.overflow_max, pool.overflow())
         mark = current_request.get()
         site = _site(mark)
+        self._note_pool(proxy._pool, mark, site)
         self._out[record] = (site, time.perf_counter())
         # The request weakly: its scope must not outlive it.
         record.info[CHECKOUT_SITE] = (weakref.ref(mark) if mark is not None else None, site)
+
+    def _note_pool(self, pool: Pool, mark: RequestMark | None, site: SiteKey) -> None:
+        key = id(pool)
+        if key not in self._pools:
+            self._pools[key] = weakref.ref(pool, lambda _ref: self._forget_pool(key))
+            for seen in self.pool_seen:
+                seen(pool)
+            if mark is not None:
+                self._request_pools[key] = (weakref.ref(mark), site)
+                self.engines_in_requests.add(site)
+            return
+        origin = self._request_pools.get(key)
+        if origin is not None and origin[0]() is not mark:
+            # Another request (or code outside requests) uses it: a shared engine.
+            del self._request_pools[key]
+            self.engines_in_requests.add(origin[1], -1)
+
+    def _forget_pool(self, key: int) -> None:
+        del self._pools[key]
+        self._request_pools.pop(key, None)
 
     def _on_checkin(self, _dbapi: Any, record: Any) -> None:
         self.checked_out = max(0, self.checked_out - 1)
@@ -250,7 +252,7 @@ class DatabaseProbe:
             invalidations=self.invalidations,
             checkout_wait_ms=dict(self.checkout_wait.histogram),
             engines_connected=self.pools_connected,
-            pools_alive=len(self._engines),
+            pools_alive=len(self._pools),
             sessions_begun=self.sessions_begun,
             sessions_alive=len(sessions),
             sessions_in_transaction=sum(1 for s in sessions if s.in_transaction()),

@@ -6,18 +6,18 @@ worker waits for that round trip, however short it is.  Patching blocking functi
 cannot see such a wait; SQLAlchemy's class-level cursor events can, for every engine:
 a cursor execute on a sync dialect while an event loop is running in the same thread
 is one.  Async dialects (asyncpg, aiosqlite, psycopg's async mode) await instead and
-are never counted, so only engines with a sync dialect are listened to: each engine the
-app connects is handed over when it first connects (`watch`), and an async app pays
-nothing per statement.
+are never counted.  A listener on the `Engine` class makes every engine dispatch its
+statement events, so the listeners go on only once a pool with a sync dialect checks
+out (`watch`): an app that only awaits its driver pays nothing per statement.
 """
 
 import asyncio
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.pool import Pool
 
 from sessionbench.reading import LoopCallsReading
 
@@ -42,39 +42,40 @@ class LoopCalls:
         self.total_ms = 0.0
         self.max_ms = 0.0
         self.sites = SiteTally()
-        self._engines: weakref.WeakSet[Engine] = weakref.WeakSet()  # with a sync dialect
-        self._listening = False
+        self._sync_pool_seen = False
+        self._installed = False
 
     def install(self) -> None:
-        self._listening = True
-        for engine in list(self._engines):
-            self._listen(engine)
+        self._installed = True
+        if self._sync_pool_seen:
+            self._listen()
 
     def uninstall(self) -> None:
-        self._listening = False
-        for engine in list(self._engines):
-            for name, fn in self._handlers():
-                if event.contains(engine, name, fn):
-                    event.remove(engine, name, fn)
+        self._installed = False
+        for name, fn in self._handlers():
+            if event.contains(Engine, name, fn):
+                event.remove(Engine, name, fn)
 
-    def watch(self, engine: Engine) -> None:
-        """An engine that connected for the first time: listened to if its dialect is sync."""
-        if engine.dialect.is_async or engine in self._engines:
+    def watch(self, pool: Pool) -> None:
+        """A pool at its first checkout: a sync dialect's switches the listeners on."""
+        # `_dialect` is the dialect `create_engine` gave the pool; no public name has it.
+        if pool._dialect.is_async or self._sync_pool_seen:
             return
-        self._engines.add(engine)
-        if self._listening:
-            self._listen(engine)
+        self._sync_pool_seen = True
+        if self._installed:
+            self._listen()
 
-    def _listen(self, engine: Engine) -> None:
+    def _listen(self) -> None:
         # The connection being opened sees these too: its events are looked up when used.
         for name, fn in self._handlers():
-            event.listen(engine, name, fn)
+            event.listen(Engine, name, fn)
 
     def _handlers(self) -> tuple[tuple[str, Callable[..., None]], ...]:
         return (("before_cursor_execute", self._before), ("after_cursor_execute", self._after))
 
     def _before(self, conn: Any, *_args: Any) -> None:
-        if _loop_running_here():
+        # An async dialect's execute runs in a greenlet on the loop's thread: not a block.
+        if not conn.dialect.is_async and _loop_running_here():
             conn.info[_STARTED] = time.perf_counter()
 
     def _after(self, conn: Any, *_args: Any) -> None:
