@@ -62,6 +62,7 @@ class Probes:
         self.threadpool = ThreadpoolProbe()
         self.commits = CommitTiming()
         self.loop_calls = LoopCalls()
+        self.loop.on_tick.append(self.threadpool.sample)
         self.database.pool_seen.append(self.loop_calls.watch)
         self.requests = RequestCounter()
         self.started = time.perf_counter()
@@ -78,8 +79,8 @@ class Probes:
     def start(self) -> None:
         """On the app's event loop: listen, and watch this loop."""
         self.listen()
-        self.loop.start()
         self.threadpool.start()
+        self.loop.start()
 
     def listen(self) -> None:
         """The listeners that need no event loop (GC, SQLAlchemy's classes)."""
@@ -89,7 +90,6 @@ class Probes:
         self.loop_calls.install()
 
     def stop(self) -> None:
-        self.threadpool.stop()
         self.loop.stop()
         self.loop_calls.uninstall()
         self.commits.uninstall()
