@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import URL, make_url
 
 from ..leftovers import Owner
+from ..server import free_port
 from .base import StartedServer, first_line
 
 IMAGE_ENV = "SESSIONBENCH_POSTGRES_IMAGE"
@@ -110,6 +111,9 @@ def _wait_listening(url: URL) -> None:
 def _started(container: Any, image: str, port: int) -> Iterator[StartedServer]:
     """Start a labelled container, yield its URL and restart, and always stop it."""
     container.with_kwargs(labels={OWNER_LABEL: Owner.current().encode()})
+    # A host port of our choosing, on loopback: one the engine picks is picked again on
+    # a restart, and the target, which keeps its URL, would lose its server.
+    container.ports[port] = ("127.0.0.1", free_port())
     try:
         try:
             container.start()
@@ -135,7 +139,7 @@ def _started(container: Any, image: str, port: int) -> Iterator[StartedServer]:
 @contextmanager
 def postgres_container() -> Iterator[StartedServer]:
     _prepare()
-    from testcontainers.postgres import PostgresContainer
+    from testcontainers.community.postgres import PostgresContainer
 
     image = os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
     container = PostgresContainer(

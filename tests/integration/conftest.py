@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
 from sessionbench.bench.databases.catalogue import DATABASES, ProvisionOptions
+from sessionbench.bench.databases.containers import IMAGE_ENV, DockerUnavailable, docker_client
 from sessionbench.bench.matrix import expand
 from sessionbench.bench.runner import RunPlan, execute
 from sessionbench.results import RunResult
@@ -11,6 +13,17 @@ from sessionbench.targets.pools import POOLS
 from sessionbench.targets.registry import strategies
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def docker_engine() -> None:
+    """A Docker engine and an image that starts without a registry, or the test skips."""
+    if IMAGE_ENV not in os.environ:
+        pytest.skip(f"{IMAGE_ENV} is not set (no image that starts without a registry)")
+    try:
+        docker_client().close()
+    except DockerUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def run_cells(

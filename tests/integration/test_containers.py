@@ -13,12 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionbench.bench.databases.containers import (
-    IMAGE_ENV,
-    OWNER_LABEL,
-    DockerUnavailable,
-    docker_client,
-)
+from sessionbench.bench.databases.containers import OWNER_LABEL, docker_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -31,16 +26,6 @@ def _labelled() -> list[str]:
         client.close()
 
 
-@pytest.fixture
-def engine() -> None:
-    if IMAGE_ENV not in os.environ:
-        pytest.skip(f"{IMAGE_ENV} is not set (no image that starts without a registry)")
-    try:
-        docker_client().close()
-    except DockerUnavailable as exc:
-        pytest.skip(str(exc))
-
-
 def _run(output: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "SESSIONBENCH_POSTGRES_URL"}
     return subprocess.Popen(
@@ -50,7 +35,7 @@ def _run(output: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-@pytest.mark.usefixtures("engine")
+@pytest.mark.usefixtures("docker_engine")
 def test_a_cell_runs_in_a_container_and_the_container_is_removed(tmp_path: Path) -> None:
     run = _run(tmp_path)
     out, err = run.communicate(timeout=180)
@@ -59,7 +44,7 @@ def test_a_cell_runs_in_a_container_and_the_container_is_removed(tmp_path: Path)
     assert _labelled() == []
 
 
-@pytest.mark.usefixtures("engine")
+@pytest.mark.usefixtures("docker_engine")
 def test_a_container_left_by_a_killed_run_is_removed_by_the_next_run(tmp_path: Path) -> None:
     run = _run(tmp_path / "killed")
     deadline = time.monotonic() + 120
