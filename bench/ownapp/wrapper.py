@@ -5,9 +5,10 @@ Runs in the child process.  Before the user's module is imported it registers
 class-level SQLAlchemy listeners, so every engine the app builds, at import or later,
 is seen without a line of the app changed: each new connection gets the run's
 `application_name` (Postgres; the server's view counts the app's connections by it) and
-the first engines that connect have their checkouts timed.  Then it imports the app by
-its import string and installs the probes (`Probes().install(app)`), and an `ErrorLog`
-outside the app counts the exceptions that escape it.
+the pools of the first engines that connect report their overflow and settings.  Then
+it imports the app by its import string and installs the probes
+(`Probes().install(app)`), and an `ErrorLog` outside the app counts the exceptions that
+escape it.
 
 A load error (module, attribute, not an ASGI app) is printed as one line starting with
 `LOAD_ERROR` and the process exits with `LOAD_ERROR_EXIT`: the harness reports it as
@@ -21,7 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 from sqlalchemy import Engine, event
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import NullPool, Pool, QueuePool
 from starlette.types import ASGIApp
 from uvicorn.importer import ImportFromStringError, import_from_string
 
@@ -44,18 +45,24 @@ class LoadError(Exception):
 
 
 class EngineWatch:
-    """Every engine the app builds, through class-level listeners on `Engine`."""
+    """Every engine the app builds, through class-level listeners: its connections named
+    as they open (`do_connect`, a dialect event), its pool at its first checkout.  None
+    sits on `Engine`'s own events: a listener there switches on SQLAlchemy's
+    per-statement event dispatch for every engine, a cost the app would carry in every
+    run, probes on or off."""
 
     def __init__(self, application_name: str) -> None:
         self.application_name = application_name
         self.probes: Probes | None = None
-        self.watched: list[Engine] = []
-        self.seen: weakref.WeakSet[Engine] = weakref.WeakSet()
+        self.watched: list[Pool] = []
+        # id of each pool seen -> a weak reference that forgets it when it goes (a weak
+        # set would allocate a reference on every checkout's lookup).
+        self._seen: dict[int, weakref.ref[Pool]] = {}
         self.engines_seen = 0
 
     def install(self) -> None:
         event.listen(Engine, "do_connect", self._name_connection)
-        event.listen(Engine, "engine_connect", self._on_engine_connect)
+        event.listen(Pool, "checkout", self._on_checkout)
 
     def _name_connection(self, dialect: Any, _rec: Any, _cargs: Any, cparams: Any) -> None:
         # Only where the driver takes it as a connect argument; others are matched by nothing.
@@ -66,25 +73,29 @@ class EngineWatch:
         elif dialect.driver in ("psycopg", "psycopg2"):
             cparams["application_name"] = self.application_name
 
-    def _on_engine_connect(self, connection: Any) -> None:
-        engine = connection.engine
-        if engine in self.seen:
+    def _on_checkout(self, _dbapi: Any, _record: Any, proxy: Any) -> None:
+        pool: Pool = proxy._pool  # the checked-out connection's pool; no public name
+        key = id(pool)
+        if key in self._seen:
             return
-        self.seen.add(engine)
+        self._seen[key] = weakref.ref(pool, lambda _ref: self._seen.pop(key, None))
         self.engines_seen += 1
         if len(self.watched) < ENGINES_WATCHED:
-            self.watched.append(engine)
+            self.watched.append(pool)
             if self.probes is not None:
-                self.probes.watch_engine(engine)
+                self.probes.database.watch_pool(pool)
 
     def info(self) -> list[EngineInfo]:
-        return [_engine_info(engine) for engine in self.watched]
+        return [_engine_info(pool) for pool in self.watched]
 
 
-def _engine_info(engine: Engine) -> EngineInfo:
-    pool = engine.pool
-    url = engine.url
-    base = EngineInfo(backend=url.get_backend_name(), driver=url.get_driver_name())
+def _engine_info(pool: Pool) -> EngineInfo:
+    # The engine's dialect, given to its pool by create_engine (a pool made by hand has
+    # a stand-in without names).
+    dialect = pool._dialect
+    base = EngineInfo(
+        backend=getattr(dialect, "name", "unknown"), driver=getattr(dialect, "driver", "unknown")
+    )
     if isinstance(pool, NullPool):
         return base.model_copy(update={"poolclass": "null"})
     if isinstance(pool, QueuePool):
@@ -139,8 +150,8 @@ def instrument(app: Any, engines: EngineWatch) -> ASGIApp:
     """The probes inside the app, its errors counted outside it."""
     probes = Probes()
     engines.probes = probes
-    for engine in engines.watched:  # connected during import
-        probes.watch_engine(engine)
+    for pool in engines.watched:  # connected during import
+        probes.database.watch_pool(pool)
     shell: FastAPI = app if isinstance(app, FastAPI) else _shell(app)
     probes.install(shell)
     errors = ErrorLog(shell)

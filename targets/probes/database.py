@@ -112,7 +112,10 @@ class DatabaseProbe:
 
     def watch_engine(self, engine: Engine) -> None:
         """Read the overflow of this engine's pool."""
-        self._watched.append(engine.pool)
+        self.watch_pool(engine.pool)
+
+    def watch_pool(self, pool: Pool) -> None:
+        self._watched.append(pool)
 
     def watch_registry(self, size: Callable[[], int]) -> None:
         self._scoped_registries.append(size)

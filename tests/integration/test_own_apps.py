@@ -53,6 +53,11 @@ def test_own_app_gets_its_verdict(module: str, tmp_path: Path, postgres_url: str
     # the machine's load: the app's own mistake must be found, nothing else for certain.
     firm = {f.kind for f in cell.findings if f.severity != "info" and not _borderline(f)}
     assert expected <= found and firm <= expected, (expected, found)
+    if module == "notes":  # its one engine, seen through its pool, settings and all
+        assert cell.config.app is not None and cell.config.app.engines_seen == 1
+        [engine] = cell.config.app.engines
+        assert (engine.backend, engine.driver, engine.poolclass) == ("postgresql", driver, "queue")
+        assert (engine.pool_size, engine.max_overflow) == (10, 5)
 
 
 def _borderline(finding: Finding) -> bool:
