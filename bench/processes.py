@@ -8,11 +8,13 @@ Every child is started through `ChildProcesses.spawn`:
 - tracked, so leaving the `with` block stops whatever is still running, by PID.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +38,21 @@ def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> int | N
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+def kill_group(proc: subprocess.Popen[bytes], wait_s: float = 5.0) -> None:
+    """SIGKILL a child started in its own session and whatever it started in turn (its
+    process group), and wait, up to `wait_s`, until none of them is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 class ChildProcesses:

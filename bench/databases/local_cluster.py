@@ -25,7 +25,7 @@ import psycopg
 from sqlalchemy import URL
 
 from ..leftovers import owned_temp_dir
-from ..processes import ChildProcesses, tail
+from ..processes import ChildProcesses, kill_group, tail
 from ..server import free_port
 from .base import StartedServer
 
@@ -86,14 +86,24 @@ def restartable_cluster(
             shutil.chown(root, user)
             shutil.chown(pwfile, user)
         data = root / "data"
-        init = subprocess.run(
+        initdb_log = workdir / "initdb.log"
+        initdb = children.spawn(
             [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}",
              "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"],
-            user=user, cwd=root, capture_output=True, text=True, check=False,
+            log_path=initdb_log, user=user, cwd=root, death_signal=signal.SIGKILL,
         )  # fmt: skip
+        try:
+            code = initdb.wait()
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): initdb's own `postgres` child would go on
+            # writing into the directory removed below, and leave it behind.
+            kill_group(initdb)
+            raise
+        finally:
+            children.stop(initdb)
         pwfile.unlink()
-        if init.returncode != 0:
-            raise LocalClusterUnavailable(f"initdb failed: {init.stderr.strip()[-200:]}")
+        if code != 0:
+            raise LocalClusterUnavailable(f"initdb failed: {tail(initdb_log, 2)[-200:]}")
         port = free_port()
         log_path = workdir / "postgres.log"
         url = URL.create("postgresql", username="postgres", password=password,

@@ -5,8 +5,12 @@ connections: every waiting thread holds a token that no other request can use.
 
 Sampled on the loop monitor's tick rather than on a timer of its own: every timer that
 wakes an idle loop costs a system call round trip (about 0.1 ms on these VMs, so 100
-samples a second alone took 1.8 % of a core).
+samples a second alone took 1.8 % of a core).  Ticks come every 2 ms while the loop
+is free and far less often while 40 busy threads contend for the GIL, so each sample
+counts for the time since the one before: the share is of time, not of samples.
 """
+
+import time
 
 import anyio.to_thread
 
@@ -18,8 +22,9 @@ class ThreadpoolProbe:
         self.borrowed = 0
         self.borrowed_max = 0
         self.total = 0
-        self.saturated_samples = 0
-        self.samples = 0
+        self.saturated_s = 0.0
+        self.observed_s = 0.0
+        self._last: float | None = None
         self._limiter: anyio.CapacityLimiter | None = None
 
     def start(self) -> None:
@@ -31,16 +36,22 @@ class ThreadpoolProbe:
         limiter = self._limiter
         if limiter is None:
             return
+        now = time.perf_counter()
         self.borrowed, self.total = limiter.borrowed_tokens, int(limiter.total_tokens)
         self.borrowed_max = max(self.borrowed_max, self.borrowed)
-        self.samples += 1
-        if self.borrowed >= self.total:
-            self.saturated_samples += 1
+        if self._last is not None:
+            # The state seen now stands for the time since the last look: a tick held
+            # back by busy threads comes late, after time spent in that state.
+            elapsed = now - self._last
+            self.observed_s += elapsed
+            if self.borrowed >= self.total:
+                self.saturated_s += elapsed
+        self._last = now
 
     def snapshot(self) -> ThreadpoolReading:
         return ThreadpoolReading(
             borrowed=self.borrowed,
             borrowed_max=self.borrowed_max,
             total=self.total,
-            saturated_share=self.saturated_samples / self.samples if self.samples else 0.0,
+            saturated_share=self.saturated_s / self.observed_s if self.observed_s else 0.0,
         )
